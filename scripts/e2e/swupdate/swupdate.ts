@@ -1,0 +1,134 @@
+/**
+ * Debian's swupdate in suricatta (hawkBit) mode, one process per scenario.
+ *
+ * swupdate's IPC sockets have fixed paths (/tmp/sockinstctrl, /tmp/swupdateprog) and it unpacks scripts
+ * to /tmp/scripts, so two of them cannot share a /tmp. Each run gets its own mount namespace with a
+ * private tmpfs on /tmp; the harness's work dir (which may itself live under /tmp) is bound back at its
+ * own path so the certificate and the image's outdir stay reachable. Where namespaces are unavailable
+ * the runs fall back to plain processes, strictly one after another.
+ */
+import { execFileSync } from "node:child_process";
+import { readdirSync, readFileSync } from "node:fs";
+import { Proc } from "./proc";
+import { HW_BOARD, HW_REVISION } from "./swu";
+
+let namespaces: boolean | undefined;
+
+/** Whether `unshare -m` plus a tmpfs mount works here (root, or a container that allows it). */
+export function canUseMountNamespace(): boolean {
+	if (namespaces === undefined) {
+		try {
+			execFileSync(
+				"unshare",
+				["-m", "--propagation", "private", "sh", "-c", "mount -t tmpfs updraft-e2e /tmp"],
+				{ stdio: "ignore", timeout: 10_000 },
+			);
+			namespaces = true;
+		} catch {
+			namespaces = false;
+		}
+	}
+	return namespaces;
+}
+
+export type SuricattaOptions = {
+	cert: string;
+	tenant: string;
+	base: string;
+	controllerId: string;
+	targetToken: string;
+	/** swupdate's `-c`: 1 = testing pending, 2 = success, 3 = failed (reported at startup). */
+	confirm?: 1 | 2 | 3;
+	verbose: boolean;
+};
+
+/**
+ * The private-/tmp wrapper. `cd` into the work dir first: after the tmpfs hides /tmp, `.` still names
+ * the old directory, and `mount --no-canonicalize --bind .` binds it back at the same path.
+ */
+const NAMESPACE_SCRIPT = `set -e
+wd="$1"; shift
+cd "$wd"
+mount -t tmpfs updraft-e2e /tmp
+case "$wd" in /tmp/*) mkdir -p "$wd"; mount --no-canonicalize --bind . "$wd" ;; esac
+cd /
+exec swupdate "$@"`;
+
+const hardware = ["-H", `${HW_BOARD}:${HW_REVISION}`];
+
+export function suricattaArgs(o: SuricattaOptions): string[] {
+	const suricatta = [
+		"-t",
+		o.tenant,
+		"-u",
+		o.base,
+		"-i",
+		o.controllerId,
+		"-k",
+		o.targetToken,
+		// Short retry wait so a broken download fails fast instead of after minutes.
+		"-r",
+		"2",
+		"-w",
+		"1",
+		"-p",
+		"2",
+	];
+	if (o.confirm !== undefined) {
+		suricatta.push("-c", String(o.confirm));
+	}
+	return [
+		...(o.verbose ? ["-v"] : ["-l", "5"]),
+		...hardware,
+		"-k",
+		o.cert,
+		"-u",
+		suricatta.join(" "),
+	];
+}
+
+/** `swupdate -i`: install a local image, no server involved. */
+export function localInstallArgs(cert: string, image: string): string[] {
+	return ["-v", ...hardware, "-k", cert, "-i", image];
+}
+
+export function startSwupdate(o: {
+	label: string;
+	workDir: string;
+	args: string[];
+	logFile: string;
+}): Proc {
+	const env = { ...process.env, LC_ALL: "C" };
+	if (canUseMountNamespace()) {
+		return new Proc(
+			o.label,
+			"unshare",
+			["-m", "--propagation", "private", "sh", "-c", NAMESPACE_SCRIPT, "sh", o.workDir, ...o.args],
+			{ env, logFile: o.logFile },
+		);
+	}
+	const others = runningSwupdates();
+	if (others.length > 0) {
+		throw new Error(
+			`mount namespaces are unavailable and another swupdate is running (pid ${others.join(", ")}); both would share /tmp/sockinstctrl`,
+		);
+	}
+	return new Proc(o.label, "swupdate", o.args, { env, logFile: o.logFile, cwd: o.workDir });
+}
+
+function runningSwupdates(): string[] {
+	const pids: string[] = [];
+	for (const pid of readdirSync("/proc")) {
+		if (!/^\d+$/.test(pid)) {
+			continue;
+		}
+		try {
+			if (readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "swupdate") {
+				pids.push(pid);
+			}
+		} catch {
+			// the process ended meanwhile
+		}
+	}
+	return pids;
+}
