@@ -159,3 +159,177 @@ export async function findPollStates(
 	}
 	return states;
 }
+
+/** hawkBit's auditor name for writes a device causes (SecurityAutoConfiguration: controller role). */
+export const CONTROLLER_AUDITOR = "CONTROLLER_PLUG_AND_PLAY";
+
+/** 16 random bytes as 32 lower-case hex characters (hawkBit: SecurityTokenGenerator). */
+export function generateSecurityToken(): string {
+	const bytes = crypto.getRandomValues(new Uint8Array(16));
+	return [...bytes].map((b) => b.toString(16).padStart(2, "0")).join("");
+}
+
+/**
+ * Plug-and-play registration of an unknown controller (hawkBit: ControllerManagement#
+ * findOrRegisterTargetIfItDoesNotExist → createTarget): name = controllerId, a fixed description, a
+ * random token, status `registered`, attributes requested, last poll = now. Concurrent first polls of the
+ * same device create it once (the unique (tenant, controller_id) index decides). Returns the target id.
+ */
+export async function registerTarget(
+	d1: D1Database,
+	t: { tenant: string; controllerId: string; address: string | null; now: number },
+): Promise<number | undefined> {
+	const row = await d1
+		.prepare(
+			`INSERT INTO targets (tenant, controller_id, name, description, security_token, address, update_status,
+			   last_target_query, request_controller_attributes, auto_confirm_active, created_at, created_by, last_modified_at, last_modified_by)
+			 VALUES (?1, ?2, ?2, ?3, ?4, ?5, 'registered', ?6, 1, 0, ?6, ?7, ?6, ?7)
+			 ON CONFLICT (tenant, controller_id) DO NOTHING
+			 RETURNING id`,
+		)
+		.bind(
+			t.tenant,
+			t.controllerId,
+			`Plug and Play target: ${t.controllerId}`,
+			generateSecurityToken(),
+			t.address,
+			t.now,
+			CONTROLLER_AUDITOR,
+		)
+		.first<{ id: number }>();
+	return row?.id;
+}
+
+/**
+ * First poll of a target created by an operator (status `unknown`): hawkBit stores that poll eagerly and
+ * moves the target to `registered`. Only touches a target still in `unknown`.
+ */
+export async function markTargetRegistered(
+	d1: D1Database,
+	t: { tenant: string; targetId: number; address: string | null; now: number },
+): Promise<void> {
+	await d1
+		.prepare(
+			`UPDATE targets SET update_status = 'registered', last_target_query = ?3, address = COALESCE(?4, address),
+			   last_modified_at = ?3, last_modified_by = ?5
+			 WHERE tenant = ?1 AND id = ?2 AND update_status = 'unknown'`,
+		)
+		.bind(t.tenant, t.targetId, t.now, t.address, CONTROLLER_AUDITOR)
+		.run();
+}
+
+/** One device poll to be written behind (the POLL_EVENTS queue message). */
+export type PollSeen = { tenant: string; targetId: number; at: number; address?: string | null };
+
+/**
+ * Writes many devices' last poll time and address in ONE statement (hawkBit batches these writes too:
+ * JpaControllerManagement#flushUpdateQueue). Idempotent and order-independent: a time only moves forward,
+ * so redelivered or reordered queue messages cannot move it back. Returns the number of statements run.
+ */
+export async function recordPollsSeen(d1: D1Database, polls: PollSeen[]): Promise<number> {
+	if (polls.length === 0) {
+		return 0;
+	}
+	// Last write per target wins inside the batch; the statement then keeps the later of stored/new.
+	const latest = new Map<number, PollSeen>();
+	for (const p of polls) {
+		const prev = latest.get(p.targetId);
+		if (!prev || p.at >= prev.at) {
+			latest.set(p.targetId, p);
+		}
+	}
+	const rows = [...latest.values()].map((p) => ({
+		tenant: p.tenant,
+		id: p.targetId,
+		at: p.at,
+		address: p.address ?? null,
+	}));
+	await d1
+		.prepare(
+			`UPDATE targets SET
+			   last_target_query = MAX(COALESCE(targets.last_target_query, 0), seen.at),
+			   address = CASE WHEN seen.at >= COALESCE(targets.last_target_query, 0) THEN COALESCE(seen.address, targets.address) ELSE targets.address END
+			 FROM (SELECT json_extract(value, '$.tenant') AS tenant, json_extract(value, '$.id') AS id,
+			              json_extract(value, '$.at') AS at, json_extract(value, '$.address') AS address
+			       FROM json_each(?1)) AS seen
+			 WHERE targets.id = seen.id AND targets.tenant = seen.tenant`,
+		)
+		.bind(JSON.stringify(rows))
+		.run();
+	return 1;
+}
+
+/** A target's id by controller id (D1 fallback paths only). */
+export async function findTargetId(
+	d1: D1Database,
+	tenant: string,
+	controllerId: string,
+): Promise<number | undefined> {
+	const row = await d1
+		.prepare("SELECT id FROM targets WHERE tenant = ?1 AND controller_id = ?2")
+		.bind(tenant, controllerId)
+		.first<{ id: number }>();
+	return row?.id;
+}
+
+/** The controller attributes of a target. */
+export async function findControllerAttributes(
+	d1: D1Database,
+	targetId: number,
+): Promise<Map<string, string>> {
+	const { results } = await d1
+		.prepare("SELECT key, value FROM target_attributes WHERE target_id = ?1")
+		.bind(targetId)
+		.all<{ key: string; value: string }>();
+	return new Map(results.map((r) => [r.key, r.value]));
+}
+
+/**
+ * Replaces a target's controller attributes with `next` and clears `requestControllerAttributes`, as one
+ * D1 batch (atomic). Only the difference is written. hawkBit: ControllerManagement#updateControllerAttributes.
+ */
+export async function writeControllerAttributes(
+	d1: D1Database,
+	t: { tenant: string; targetId: number; current: Map<string, string>; next: Map<string, string> },
+	now: number,
+): Promise<void> {
+	const statements: D1PreparedStatement[] = [];
+	const removed = [...t.current.keys()].filter((k) => !t.next.has(k));
+	const upserts = [...t.next].filter(([k, v]) => t.current.get(k) !== v);
+	if (removed.length > 0) {
+		statements.push(
+			d1
+				.prepare(
+					"DELETE FROM target_attributes WHERE target_id = ?1 AND key IN (SELECT value FROM json_each(?2))",
+				)
+				.bind(t.targetId, JSON.stringify(removed)),
+		);
+	}
+	if (upserts.length > 0) {
+		statements.push(
+			d1
+				.prepare(
+					`INSERT INTO target_attributes (target_id, key, value)
+					 SELECT ?1, json_extract(value, '$[0]'), json_extract(value, '$[1]') FROM json_each(?2) WHERE true
+					 ON CONFLICT (target_id, key) DO UPDATE SET value = excluded.value`,
+				)
+				.bind(t.targetId, JSON.stringify(upserts)),
+		);
+	}
+	statements.push(
+		d1
+			.prepare(
+				// The target counts as modified only if attributes changed or the request flag was set.
+				`UPDATE targets SET request_controller_attributes = 0, last_modified_at = ?3, last_modified_by = ?4
+				 WHERE tenant = ?1 AND id = ?2 AND (request_controller_attributes = 1 OR ?5 = 1)`,
+			)
+			.bind(
+				t.tenant,
+				t.targetId,
+				now,
+				CONTROLLER_AUDITOR,
+				removed.length > 0 || upserts.length > 0 ? 1 : 0,
+			),
+	);
+	await d1.batch(statements);
+}

@@ -1,0 +1,27 @@
+/**
+ * Absolute hrefs of DDI answers (§1.1, §2.3): scheme from `X-Forwarded-Proto` (else the request's),
+ * host and port from `Host`, default ports dropped, tenant as the device typed it.
+ */
+import type { Context } from "hono";
+
+/** `scheme://host[:port]` of the request as the device reached us. */
+export function requestOrigin(c: Context): string {
+	const url = new URL(c.req.url);
+	const forwarded = c.req.header("X-Forwarded-Proto")?.split(",")[0]?.trim().toLowerCase();
+	const scheme =
+		forwarded === "http" || forwarded === "https" ? forwarded : url.protocol.slice(0, -1);
+	let host = c.req.header("Host") ?? url.host;
+	if (
+		(scheme === "https" && host.endsWith(":443")) ||
+		(scheme === "http" && host.endsWith(":80"))
+	) {
+		host = host.slice(0, host.lastIndexOf(":"));
+	}
+	return `${scheme}://${host}`;
+}
+
+/** `…/{tenant as typed}/controller/v1/{controllerId}` — the base of every link the poll hands out. */
+export function controllerUrl(c: Context, controllerId: string): string {
+	const typedTenant = c.req.param("tenant") ?? "";
+	return `${requestOrigin(c)}/${encodeURIComponent(typedTenant)}/controller/v1/${encodeURIComponent(controllerId)}`;
+}
