@@ -142,7 +142,7 @@ export function toPattern(
 	return wildcard ? { like, regex: new RegExp(`^${re}$`, "s"), literal } : undefined;
 }
 
-function unescape(raw: string): string {
+function unescapeValue(raw: string): string {
 	return raw.replace(/\\(.)/g, "$1");
 }
 
@@ -154,7 +154,7 @@ function convertValue(
 ): Value {
 	switch (type) {
 		case "string":
-			return unescape(raw);
+			return unescapeValue(raw);
 		case "number": {
 			const n = Number(raw);
 			if (raw.trim() === "" || !Number.isFinite(n)) {
