@@ -98,3 +98,22 @@ describe("DS state checks", () => {
 		expect(checkAutoAssignActionType("soft")).toBeUndefined();
 	});
 });
+
+describe("checkConstraints", () => {
+	it("reports sizes, missing values and markup as one constraint violation", async () => {
+		const { checkConstraints } = await import("./repository-constraints");
+		expect(checkConstraints([{ property: "name", value: "ok", max: 128, required: true }])).toBe(
+			undefined,
+		);
+		const err = checkConstraints([
+			{ property: "name", value: "", max: 128, required: true },
+			{ property: "version", value: undefined, max: 64, required: true },
+			{ property: "description", value: "<b>x</b>", max: 512 },
+			{ property: "value", value: "a < b > c", max: 10, allowMarkup: true },
+		]);
+		expect(err?.code).toBe("repo.constraintViolation");
+		expect(err?.message).toBe(
+			"name size must be between 1 and 128.,version must not be null.,description must not contain HTML.",
+		);
+	});
+});

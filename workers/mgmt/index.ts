@@ -11,6 +11,8 @@ import { type MgmtEnv, mgmtAuth } from "../middleware/mgmt-auth";
 import { mountDocs } from "./docs";
 import { halResponse } from "./hal-response";
 import { validationHook } from "./openapi";
+import { softwareModuleTypes } from "./software-module-types";
+import { softwareModules } from "./software-modules";
 import { userinfo } from "./userinfo";
 
 export const mgmt = new OpenAPIHono<MgmtEnv>({ defaultHook: validationHook });
@@ -24,3 +26,5 @@ mgmt.onError((err, c) => {
 });
 mountDocs(mgmt);
 mgmt.route("/", userinfo);
+mgmt.route("/", softwareModuleTypes);
+mgmt.route("/", softwareModules);
