@@ -265,6 +265,51 @@ describe("GET /{tenant}/controller/v1/{controllerId}", () => {
 		expect(body.config.polling.sleep).toBe("00:00:30");
 	});
 
+	it("cancels an action whose maintenance schedule has lapsed and links cancelAction", async () => {
+		const tenant = await givenTenant();
+		const device = await givenDevice(tenant);
+		const actionId = await givenAction(device, {
+			maintenance: { schedule: "0 0 3 1 1 ? 2020", duration: "01:00:00", timezone: "+00:00" },
+		});
+		const body = (await (await poll(device)).json()) as Body;
+		expect(Object.keys(body._links ?? {})).toEqual(["cancelAction"]);
+		expect(body._links?.cancelAction?.href).toMatch(new RegExp(`/cancelAction/${actionId}$`));
+		const row = await env.DB.prepare("SELECT status, active FROM actions WHERE id = ?1")
+			.bind(actionId)
+			.first<{ status: string; active: number }>();
+		expect(row).toEqual({ status: "CANCELING", active: 1 });
+	});
+
+	it("applies the first matching pollingTime override (RSQL on target fields)", async () => {
+		const tenant = await givenTenant();
+		const special = await givenDevice(tenant, { name: unique("special") });
+		const other = await givenDevice(tenant, { name: unique("plain") });
+		await setTenantConfig(
+			env,
+			tenant,
+			"pollingTime",
+			"00:05:00, name==special* -> 00:01:00, name==special*,name==plain* -> 00:02:00",
+		);
+		expect(((await (await poll(special)).json()) as Body).config.polling.sleep).toBe("00:01:00");
+		expect(((await (await poll(other)).json()) as Body).config.polling.sleep).toBe("00:02:00");
+	});
+
+	it("re-evaluates attribute-based overrides when the device pushes new attributes", async () => {
+		const tenant = await givenTenant({
+			pollingTime: "00:05:00, attribute.hwRevision==2 -> 00:00:45",
+		});
+		const device = await givenDevice(tenant);
+		expect(((await (await poll(device)).json()) as Body).config.polling.sleep).toBe("00:05:00");
+		const put = await ddi(tenant, `${device.controllerId}/configData`, {
+			method: "PUT",
+			token: device.token,
+			body: JSON.stringify({ data: { hwRevision: "2" } }),
+			headers: { "Content-Type": "application/json" },
+		});
+		expect(put.status).toBe(200);
+		expect(((await (await poll(device)).json()) as Body).config.polling.sleep).toBe("00:00:45");
+	});
+
 	it("moves an operator-created target from unknown to registered on its first poll", async () => {
 		const tenant = await givenTenant();
 		const device = await givenDevice(tenant, { updateStatus: "unknown" });

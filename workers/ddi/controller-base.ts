@@ -9,6 +9,7 @@
 import type { Context } from "hono";
 import { Hono } from "hono";
 import { markTargetRegistered, registerTarget } from "../../shared/db/queries/controller";
+import { findAction } from "../../shared/db/queries/deployments";
 import { maintenanceWindowAt } from "../../shared/domain/maintenance-window";
 import {
 	formatDuration,
@@ -20,6 +21,7 @@ import { loadPollEntry, type PollEntry, rebuildPollEntry } from "../../shared/po
 import { actionEtag } from "../../shared/poll-cache/entry";
 import { snapshotPollingTime, type TenantConfigSnapshot } from "../../shared/tenant-config";
 import type { DdiEnv } from "../middleware/ddi-auth";
+import { cancelIfMaintenanceLapsed } from "./deployment-base";
 import { controllerUrl } from "./links";
 import { clientAddress, recordPoll } from "./poll-events";
 
@@ -72,6 +74,20 @@ export async function findOrRegisterController(
 	if (!entry) {
 		// Deleted between the insert and the read: hawkBit would fail the same way.
 		throw entityNotFound("Target", controllerId);
+	}
+	const action = entry.action;
+	if (
+		action?.maintenance &&
+		action.link !== "cancelAction" &&
+		maintenanceWindowAt(action.maintenance, now).lapsed
+	) {
+		// hawkBit's checkAndCancelExpiredAction: no future window left, so the poll cancels the action.
+		const row = await findAction(c.get("db"), { tenant, actionId: action.id });
+		if (row) {
+			await cancelIfMaintenanceLapsed(c, row);
+			entry = (await rebuildPollEntry(c.env, tenant, controllerId, snapshot)) ?? entry;
+			idle = false;
+		}
 	}
 	return { entry, snapshot, idle, pollStored };
 }

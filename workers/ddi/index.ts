@@ -6,11 +6,18 @@
  * Route modules of other DDI resources are mounted below with one `.route("/", …)` line each.
  */
 import { Hono } from "hono";
+// Registers the RSQL matcher of `pollingTime` overrides with the poll cache (side effect only).
+import "../../shared/rsql/polling-overrides";
 import type { DdiEnv } from "../middleware/ddi-auth";
 import { ddiAuth } from "../middleware/ddi-auth";
 import { tenant } from "../middleware/tenant";
+import { artifactRoutes } from "./artifacts";
+import { cancelActionRoutes } from "./cancel-action";
 import { configData } from "./config-data";
+import { confirmationBase } from "./confirmation-base";
 import { controllerBase } from "./controller-base";
+import { deploymentBase } from "./deployment-base";
+import { installedBase } from "./installed-base";
 import { shallowEtagJson } from "./shallow-etag";
 
 export const ddi = new Hono<DdiEnv>();
@@ -22,3 +29,8 @@ ddi.use("/:controllerId/*", ddiAuth);
 
 ddi.route("/", controllerBase);
 ddi.route("/", configData);
+ddi.route("/", deploymentBase);
+ddi.route("/", cancelActionRoutes);
+ddi.route("/", installedBase);
+ddi.route("/", confirmationBase);
+ddi.route("/", artifactRoutes);
