@@ -8,6 +8,7 @@
 import { Hono } from "hono";
 // Registers the RSQL matcher of `pollingTime` overrides with the poll cache (side effect only).
 import "../../shared/rsql/polling-overrides";
+import { springError } from "../http-errors";
 import type { DdiEnv } from "../middleware/ddi-auth";
 import { ddiAuth } from "../middleware/ddi-auth";
 import { tenant } from "../middleware/tenant";
@@ -34,3 +35,7 @@ ddi.route("/", cancelActionRoutes);
 ddi.route("/", installedBase);
 ddi.route("/", confirmationBase);
 ddi.route("/", artifactRoutes);
+
+// Spring answers a known path with an unsupported method 405, not 404.
+ddi.all("/:controllerId", (c) => springError(c, 405, "Method Not Allowed"));
+ddi.all("/:controllerId/configData", (c) => springError(c, 405, "Method Not Allowed"));

@@ -4,8 +4,9 @@
  * Bodies are capped so a device cannot make the Worker buffer arbitrary amounts.
  */
 import type { Context } from "hono";
+import { HTTPException } from "hono/http-exception";
 import type { z } from "zod";
-import { ApiError } from "../http-errors";
+import { ApiError, springError } from "../http-errors";
 
 /** Largest JSON body a DDI endpoint accepts (feedback with 50 long messages is far below this). */
 export const MAX_JSON_BODY_BYTES = 1024 * 1024;
@@ -60,13 +61,33 @@ function describeIssue(issue: z.core.$ZodIssue): string {
 }
 
 /**
+ * hawkBit consumes `application/json` and `application/hal+json` (and CBOR, which Updraft does not
+ * speak); Spring answers any other declared media type with 415. A missing Content-Type is read as JSON.
+ */
+function isJsonMediaType(contentType: string | undefined): boolean {
+	if (!contentType) {
+		return true;
+	}
+	const type = contentType.split(";")[0]?.trim().toLowerCase() ?? "";
+	return (
+		type === "application/json" ||
+		type === "application/hal+json" ||
+		/^application\/[\w.+-]*\+json$/.test(type)
+	);
+}
+
+/**
  * Parses and validates a JSON body against `schema`. Every failure is hawkBit's 400
- * `rest.body.notReadable`, oversized bodies 413; nothing is written before this returns.
+ * `rest.body.notReadable`, oversized bodies 413, a non-JSON Content-Type 415 (Spring's body);
+ * nothing is written before this returns.
  */
 export async function readJsonBody<S extends z.ZodType>(
 	c: Context,
 	schema: S,
 ): Promise<z.infer<S>> {
+	if (!isJsonMediaType(c.req.header("Content-Type"))) {
+		throw new HTTPException(415, { res: springError(c, 415, "Unsupported Media Type") });
+	}
 	const text = await readCappedText(c.req.raw);
 	let json: unknown;
 	try {

@@ -103,4 +103,32 @@ describe("bad input on the DDI API", () => {
 		expect(res.status).toBe(401);
 		expect(await res.text()).toBe("");
 	});
+
+	it("answers a non-JSON Content-Type with 415 and Spring's error body", async () => {
+		const device = await givenDevice(await givenTenant());
+		const res = await put(device, JSON.stringify({ data: { a: "1" } }), {
+			"Content-Type": "text/plain",
+		});
+		expect(res.status).toBe(415);
+		expect(await res.json()).toMatchObject({ status: 415, error: "Unsupported Media Type" });
+		expect(await attributeCount(device)).toBe(0);
+		const hal = await put(device, JSON.stringify({ data: { a: "1" } }), {
+			"Content-Type": "application/hal+json;charset=UTF-8",
+		});
+		expect(hal.status).toBe(200);
+	});
+
+	it("answers an unsupported method on a known DDI path with 405", async () => {
+		const device = await givenDevice(await givenTenant());
+		for (const [method, path] of [
+			["POST", device.controllerId],
+			["DELETE", device.controllerId],
+			["GET", `${device.controllerId}/configData`],
+			["POST", `${device.controllerId}/configData`],
+		] as const) {
+			const res = await ddi(device.tenant, path, { method, token: device.token });
+			expect(res.status, `${method} ${path}`).toBe(405);
+			expect(await res.json()).toMatchObject({ status: 405, error: "Method Not Allowed" });
+		}
+	});
 });
