@@ -6,6 +6,7 @@ import { onError, onNotFound } from "./http-errors";
 import { mgmt } from "./mgmt";
 import { db } from "./middleware/db";
 import { requestId } from "./middleware/request-id";
+import { ui } from "./ui";
 
 export function createApp() {
 	const app = new Hono<AppEnv>();
@@ -14,6 +15,7 @@ export function createApp() {
 	app.notFound(onNotFound);
 	app.route("/rest/v1", mgmt);
 	app.route("/:tenant/controller/v1", ddi);
+	app.route("/", ui);
 	return app;
 }
 
