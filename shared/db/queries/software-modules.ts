@@ -69,7 +69,9 @@ export async function listSoftwareModules(
 		softDeletedFilter(softwareModules.deleted, q.mode),
 		q.where,
 	);
-	const [rows, count] = await db.batch([
+	// Not db.batch: D1 batch results come back as objects keyed by column name, so the joined
+	// type's `name` overwrote the module's (drizzle maps them by position).
+	const [rows, count] = await Promise.all([
 		selectViews(db).where(cond).orderBy(q.orderBy).limit(q.limit).offset(q.offset),
 		db.select({ n: countAll }).from(softwareModules).where(cond),
 	]);
