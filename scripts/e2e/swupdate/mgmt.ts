@@ -3,6 +3,7 @@
  * /rest/v1 shapes). Every unexpected answer throws with method, path, status and body.
  */
 import { readFileSync } from "node:fs";
+import { request } from "node:http";
 import { basename } from "node:path";
 
 type Json = Record<string, unknown>;
@@ -39,20 +40,30 @@ export class Mgmt {
 			Authorization: this.auth,
 			Accept: "application/hal+json, application/json",
 		};
-		let body: string | FormData | undefined;
+		let body: Buffer | undefined;
 		if (opts.json !== undefined) {
 			headers["Content-Type"] = "application/json";
-			body = JSON.stringify(opts.json);
+			body = Buffer.from(JSON.stringify(opts.json));
 		} else if (opts.form) {
-			body = opts.form;
+			// Let the platform encode the multipart body, then send it as plain bytes.
+			const encoded = new Response(opts.form);
+			headers["Content-Type"] = encoded.headers.get("content-type") ?? "multipart/form-data";
+			body = Buffer.from(await encoded.arrayBuffer());
 		}
-		const res = await fetch(`${this.base}${path}`, {
-			method,
-			headers,
-			body,
-			signal: AbortSignal.timeout(this.timeoutMs),
-		});
-		const text = await res.text();
+		// Idempotent calls survive a server that restarts under them (wrangler dev reloads on file changes).
+		const attempts = ["GET", "PUT", "DELETE"].includes(method) ? 4 : 1;
+		let res: { status: number; text: string } | undefined;
+		for (let attempt = 1; !res; attempt++) {
+			try {
+				res = await send(new URL(path, this.base), method, headers, body, this.timeoutMs);
+			} catch (err) {
+				if (attempt >= attempts) {
+					throw new Error(`${method} ${path}: ${(err as Error).message}`);
+				}
+				await new Promise((r) => setTimeout(r, 1000));
+			}
+		}
+		const { text } = res;
 		const ok = opts.ok ?? [200, 201, 204];
 		if (!ok.includes(res.status)) {
 			throw new MgmtError(method, path, res.status, text);
@@ -216,4 +227,39 @@ function idOf(o: Json): number {
 		throw new Error(`expected a numeric id in ${JSON.stringify(o).slice(0, 300)}`);
 	}
 	return id;
+}
+
+/**
+ * One HTTP exchange on a fresh connection. fetch's pooled keep-alive sockets meet a closed connection
+ * after the server sat idle (wrangler's proxy closes them) and then fail a POST that cannot be retried.
+ */
+function send(
+	url: URL,
+	method: string,
+	headers: Record<string, string>,
+	body: Buffer | undefined,
+	timeoutMs: number,
+): Promise<{ status: number; text: string }> {
+	return new Promise((resolve, reject) => {
+		const req = request(
+			url,
+			{
+				method,
+				agent: false,
+				headers: { ...headers, ...(body ? { "Content-Length": String(body.length) } : {}) },
+				timeout: timeoutMs,
+			},
+			(res) => {
+				const chunks: Buffer[] = [];
+				res.on("data", (c: Buffer) => chunks.push(c));
+				res.on("end", () =>
+					resolve({ status: res.statusCode ?? 0, text: Buffer.concat(chunks).toString("utf8") }),
+				);
+				res.on("error", reject);
+			},
+		);
+		req.on("timeout", () => req.destroy(new Error(`no answer within ${timeoutMs / 1000} s`)));
+		req.on("error", reject);
+		req.end(body);
+	});
 }

@@ -21,6 +21,7 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Mgmt } from "./mgmt";
 import { Fatal, killAllSync, type Proc, waitUntil } from "./proc";
+import { MgmtWithSeedFallback } from "./seed";
 import { attachServer, findFreePort, requestLog, type Server, startServer } from "./server";
 import { buildSwu, makeSigningKey, type SigningKey, type SwuImage } from "./swu";
 import { canUseMountNamespace, localInstallArgs, startSwupdate, suricattaArgs } from "./swupdate";
@@ -303,7 +304,16 @@ async function setup(
 	images: Images,
 	server: Server,
 ): Promise<Ctx> {
-	const mgmt = new Mgmt(server.base, server.adminUser, server.adminPassword);
+	const mgmt = server.proc
+		? new MgmtWithSeedFallback(
+				server.base,
+				server.adminUser,
+				server.adminPassword,
+				repoRoot,
+				join(workDir, "state"),
+				log,
+			)
+		: new Mgmt(server.base, server.adminUser, server.adminPassword);
 	await mgmt.setConfig("authentication.targettoken.enabled", true);
 	const modules = {} as Ctx["modules"];
 	for (const [key, image] of Object.entries(images) as [keyof Images, SwuImage][]) {
