@@ -6,6 +6,7 @@
  *   E2E_SCENARIOS=ok npm run test:e2e      just one
  *   E2E_KEEP=1 …                           keep the temp dir (logs, keys, images, server state)
  *   E2E_PORT=18234 …                       fixed port (default: a free one in 18200-18299)
+ *   E2E_WIRE_LOG=1 …                       record every device request and answer in wire.log
  *   E2E_BASE_URL=http://127.0.0.1:8080 …   use a server that is already running (E2E_ADMIN_USER,
  *                                          E2E_ADMIN_PASSWORD; default admin/admin) instead of npm start
  *
@@ -16,6 +17,7 @@
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import type { Server as HttpServer } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -25,6 +27,7 @@ import { MgmtWithSeedFallback } from "./seed";
 import { attachServer, findFreePort, requestLog, type Server, startServer } from "./server";
 import { buildSwu, makeSigningKey, type SigningKey, type SwuImage } from "./swu";
 import { canUseMountNamespace, localInstallArgs, startSwupdate, suricattaArgs } from "./swupdate";
+import { startWireProxy } from "./wire";
 
 const TENANT = "DEFAULT";
 const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
@@ -39,6 +42,8 @@ type Ctx = {
 	workDir: string;
 	signer: SigningKey;
 	server: Server;
+	/** Where the device is pointed: the server, or the recording proxy in front of it. */
+	deviceBase: string;
 	mgmt: Mgmt;
 	images: Record<"ok" | "fail" | "cancel", SwuImage>;
 	modules: Record<"ok" | "fail" | "cancel", { sm: number; ds: number }>;
@@ -124,7 +129,7 @@ function suricatta(ctx: Ctx, s: ScenarioRun, token: string, confirm?: 1 | 2 | 3)
 	const args = suricattaArgs({
 		cert: ctx.signer.cert,
 		tenant: TENANT,
-		base: ctx.server.base,
+		base: ctx.deviceBase,
 		controllerId: s.controllerId,
 		targetToken: token,
 		confirm,
@@ -303,6 +308,7 @@ async function setup(
 	signer: SigningKey,
 	images: Images,
 	server: Server,
+	deviceBase: string,
 ): Promise<Ctx> {
 	const mgmt = server.proc
 		? new MgmtWithSeedFallback(
@@ -327,7 +333,7 @@ async function setup(
 		modules[key] = { sm, ds };
 	}
 	log(`set up: target-token auth on; software modules and DS ${JSON.stringify(modules)}`);
-	return { workDir, signer, server, mgmt, images, modules };
+	return { workDir, signer, server, deviceBase, mgmt, images, modules };
 }
 
 async function diagnose(ctx: Ctx | undefined, s: ScenarioRun) {
@@ -374,6 +380,7 @@ async function main(): Promise<number> {
 	let server: Server | undefined;
 	let ctx: Ctx | undefined;
 	let setupError: unknown;
+	let wire: HttpServer | undefined;
 	try {
 		const images = buildImages(workDir, signer);
 		await verifyImageLocally(workDir, signer, images.ok, true);
@@ -396,7 +403,18 @@ async function main(): Promise<number> {
 			server = await startServer({ repoRoot, workDir, port, timeoutMs: 180_000 });
 			log(`Updraft is up at ${server.base}`);
 		}
-		ctx = await setup(workDir, signer, images, server);
+		let deviceBase = server.base;
+		if (process.env.E2E_WIRE_LOG === "1") {
+			const proxyPort = await findFreePort();
+			wire = await startWireProxy({
+				listenPort: proxyPort,
+				upstreamPort: server.port,
+				logFile: join(workDir, "wire.log"),
+			});
+			deviceBase = `http://127.0.0.1:${proxyPort}`;
+			log(`devices go through the recording proxy ${deviceBase} (${join(workDir, "wire.log")})`);
+		}
+		ctx = await setup(workDir, signer, images, server, deviceBase);
 	} catch (err) {
 		setupError = err;
 		console.log(`SETUP FAILED: ${(err as Error).message}`);
@@ -429,6 +447,7 @@ async function main(): Promise<number> {
 			}
 		}
 	}
+	wire?.close();
 	await server?.proc?.stop(10_000);
 	const failed = results.filter((r) => !r.ok).length + (setupError ? 1 : 0);
 	const passed = results.filter((r) => r.ok).length;
