@@ -49,7 +49,11 @@ const targetFields = {
 	address: z.string().nullish(),
 	securityToken: z.string().nullish(),
 	requestAttributes: z.boolean().nullish(),
-	targetType: z.number().int().nullish().meta({ description: "Target type id; -1 unassigns (PUT)" }),
+	targetType: z
+		.number()
+		.int()
+		.nullish()
+		.meta({ description: "Target type id; -1 unassigns (PUT)" }),
 };
 
 export const MgmtTargetRequestBody = z

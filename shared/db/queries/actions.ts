@@ -1,0 +1,201 @@
+/**
+ * Actions and their status history as the management API reads and purges them.
+ * hawkBit: DeploymentManagement#findActions*, #findActionStatusByAction, #deleteAction(s).
+ * State changes (cancel, force-quit, force, confirmation) live in deployments.ts.
+ */
+import { and, count, eq, inArray, notInArray, type SQL, sql } from "drizzle-orm";
+import { DomainError, entityNotFound } from "../../errors";
+import type { Db } from "../client";
+import {
+	type ActionStatus,
+	actionStatuses,
+	actions,
+	distributionSets,
+	rollouts,
+	targets,
+} from "../schema";
+import { allOf, type Page } from "./repository-common";
+
+export type ActionRow = typeof actions.$inferSelect;
+/** An action with what its links and names need. */
+export type ActionView = ActionRow & {
+	controllerId: string;
+	dsName: string | null;
+	dsVersion: string | null;
+	rolloutName: string | null;
+};
+
+const viewColumns = {
+	action: actions,
+	controllerId: targets.controllerId,
+	dsName: distributionSets.name,
+	dsVersion: distributionSets.version,
+	rolloutName: rollouts.name,
+};
+
+function toView(r: {
+	action: ActionRow;
+	controllerId: string;
+	dsName: string | null;
+	dsVersion: string | null;
+	rolloutName: string | null;
+}): ActionView {
+	return {
+		...r.action,
+		controllerId: r.controllerId,
+		dsName: r.dsName,
+		dsVersion: r.dsVersion,
+		rolloutName: r.rolloutName,
+	};
+}
+
+function viewQuery(db: Db) {
+	return db
+		.select(viewColumns)
+		.from(actions)
+		.innerJoin(targets, eq(targets.id, actions.targetId))
+		.leftJoin(distributionSets, eq(distributionSets.id, actions.dsId))
+		.leftJoin(rollouts, eq(rollouts.id, actions.rolloutId));
+}
+
+/** A page of the tenant's actions (optionally of one target) matching `where` (RSQL on ACTIONS). */
+export async function listActions(
+	db: Db,
+	q: { tenant: string; targetId?: number; where?: SQL } & Page,
+): Promise<{ rows: ActionView[]; total: number }> {
+	const cond = allOf(
+		eq(actions.tenant, q.tenant),
+		q.targetId === undefined ? undefined : eq(actions.targetId, q.targetId),
+		q.where,
+	);
+	const [rows, totals] = await db.batch([
+		viewQuery(db).where(cond).orderBy(q.orderBy).limit(q.limit).offset(q.offset),
+		db.select({ n: count() }).from(actions).where(cond),
+	]);
+	return { rows: rows.map(toView), total: totals[0]?.n ?? 0 };
+}
+
+/** One action of the tenant (and, if given, of that target), or 404 `Action … does not exist`. */
+export async function getActionView(
+	db: Db,
+	q: { tenant: string; actionId: number; targetId?: number },
+): Promise<ActionView> {
+	const [row] = await viewQuery(db).where(
+		allOf(
+			eq(actions.tenant, q.tenant),
+			eq(actions.id, q.actionId),
+			q.targetId === undefined ? undefined : eq(actions.targetId, q.targetId),
+		),
+	);
+	if (!row) {
+		throw entityNotFound("Action", q.actionId);
+	}
+	return toView(row);
+}
+
+export type ActionStatusRow = typeof actionStatuses.$inferSelect;
+
+/** A page of an action's status history. */
+export async function listActionStatuses(
+	db: Db,
+	q: { actionId: number } & Page,
+): Promise<{ rows: ActionStatusRow[]; total: number }> {
+	const cond = eq(actionStatuses.actionId, q.actionId);
+	const [rows, totals] = await db.batch([
+		db.select().from(actionStatuses).where(cond).orderBy(q.orderBy).limit(q.limit).offset(q.offset),
+		db.select({ n: count() }).from(actionStatuses).where(cond),
+	]);
+	return { rows, total: totals[0]?.n ?? 0 };
+}
+
+function notDeletable(id: number, status: string, allowed: readonly string[]): DomainError {
+	return new DomainError(
+		"action.notDeletable",
+		`Action ${id} with status ${status.toLowerCase()} cannot be deleted; allowed statuses: ${allowed.join(",").toLowerCase()}`,
+	);
+}
+
+/**
+ * Deletes actions by id: all must belong to the tenant (404 otherwise) and have an allowed status
+ * (405 `action.notDeletable` otherwise, nothing deleted). hawkBit: DeploymentManagement#deleteActions.
+ */
+export async function deleteActionsById(
+	db: Db,
+	q: { tenant: string; ids: number[]; allowed: readonly ActionStatus[]; targetId?: number },
+): Promise<number> {
+	const unique = [...new Set(q.ids)];
+	const found: ActionRow[] = [];
+	for (let i = 0; i < unique.length; i += 90) {
+		found.push(
+			...(await db
+				.select()
+				.from(actions)
+				.where(
+					allOf(
+						eq(actions.tenant, q.tenant),
+						inArray(actions.id, unique.slice(i, i + 90)),
+						q.targetId === undefined ? undefined : eq(actions.targetId, q.targetId),
+					),
+				)),
+		);
+	}
+	const byId = new Map(found.map((a) => [a.id, a]));
+	for (const id of unique) {
+		const a = byId.get(id);
+		if (!a) {
+			throw entityNotFound("Action", id);
+		}
+		if (!q.allowed.includes(a.status)) {
+			throw notDeletable(a.id, a.status, q.allowed);
+		}
+	}
+	for (let i = 0; i < unique.length; i += 90) {
+		await db.delete(actions).where(inArray(actions.id, unique.slice(i, i + 90)));
+	}
+	return unique.length;
+}
+
+/**
+ * Deletes every action matching `where` (RSQL): 405 if any match has a status that may not be
+ * deleted. Returns how many were deleted.
+ */
+export async function deleteActionsWhere(
+	db: Db,
+	q: { tenant: string; where: SQL; allowed: readonly ActionStatus[] },
+): Promise<number> {
+	const cond = and(eq(actions.tenant, q.tenant), q.where);
+	const [blocked] = await db
+		.select({ id: actions.id, status: actions.status })
+		.from(actions)
+		.where(and(cond, notInArray(actions.status, [...q.allowed])))
+		.limit(1);
+	if (blocked) {
+		throw notDeletable(blocked.id, blocked.status, q.allowed);
+	}
+	const res = await db.delete(actions).where(cond);
+	return res.meta.changes ?? 0;
+}
+
+/**
+ * Purges a target's history but its newest `keepLast` actions; only actions whose status is allowed
+ * are removed (hawkBit: DELETE /targets/{id}/actions?keepLast=N).
+ */
+export async function purgeTargetActions(
+	db: Db,
+	q: { tenant: string; targetId: number; keepLast: number; allowed: readonly ActionStatus[] },
+): Promise<number> {
+	if (q.allowed.length === 0) {
+		return 0;
+	}
+	const res = await db
+		.delete(actions)
+		.where(
+			and(
+				eq(actions.tenant, q.tenant),
+				eq(actions.targetId, q.targetId),
+				inArray(actions.status, [...q.allowed]),
+				sql`${actions.id} NOT IN (SELECT "k"."id" FROM "actions" "k" WHERE "k"."target_id" = ${q.targetId} ORDER BY "k"."id" DESC LIMIT ${Math.max(0, q.keepLast)})`,
+			),
+		);
+	return res.meta.changes ?? 0;
+}
