@@ -2,7 +2,7 @@
  * The console shell: sign-in, navigation (only what the user's permissions allow), and a hash router
  * that loads one page module per route. Pages are plain ES modules loaded on demand; nothing is built.
  */
-import { h, replace } from "./dom.js";
+import { h, replace, s } from "./dom.js";
 import { href } from "./links.js";
 import { errorBox, loading } from "./notice.js";
 import { basicAuthorization, can, onSignOut, resume, signIn, signOut, user } from "./session.js";
@@ -178,6 +178,24 @@ function highlightNav(path) {
 	}
 }
 
+/** A stroked 24×24 line icon (decorative; the link text names the page). */
+function navIcon(d) {
+	return s(
+		"svg",
+		{
+			class: "nav-icon",
+			viewBox: "0 0 24 24",
+			fill: "none",
+			stroke: "currentColor",
+			"stroke-width": 2,
+			"stroke-linecap": "round",
+			"stroke-linejoin": "round",
+			"aria-hidden": "true",
+		},
+		s("path", { d }),
+	);
+}
+
 function renderShell() {
 	const me = user();
 	const menuButton = h(
@@ -215,7 +233,7 @@ function renderShell() {
 								menuButton.setAttribute("aria-expanded", "false");
 							},
 						},
-						h("span", { class: "nav-icon", "aria-hidden": "true" }, item.icon),
+						navIcon(item.icon),
 						item.label,
 					),
 				),

@@ -101,3 +101,11 @@ export function badge(status, label) {
 export function code(value) {
 	return h("code", { class: "code" }, String(value ?? ""));
 }
+
+/** One row of a property list (`<dl class="props">`); nothing for empty values. */
+export function prop(label, value) {
+	if (value === undefined || value === null || value === "") {
+		return null;
+	}
+	return [h("dt", null, label), h("dd", null, value)];
+}

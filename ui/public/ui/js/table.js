@@ -63,15 +63,14 @@ export function pagedTable(opts) {
 		PAGE_SIZES.map((n) => h("option", { value: n, selected: n === state.limit }, `${n} per page`)),
 	);
 	const emptySlot = h("div");
-	const wrap = h("div", { class: "table-wrap" }, table);
-	const el = h(
+	const pager = h(
 		"div",
-		{ class: "paged" },
-		slot,
-		wrap,
-		emptySlot,
-		h("div", { class: "pager" }, status, h("span", { class: "pager-buttons" }, size, prev, next)),
+		{ class: "pager" },
+		status,
+		h("span", { class: "pager-buttons" }, size, prev, next),
 	);
+	const wrap = h("div", { class: "table-wrap" }, table);
+	const el = h("div", { class: "paged" }, slot, wrap, emptySlot, pager);
 
 	function sortOf(field) {
 		const [f, dir] = (state.sort ?? "").split(":");
@@ -192,6 +191,7 @@ export function pagedTable(opts) {
 			renderRows(rows);
 			replace(emptySlot, rows.length === 0 ? opts.empty() : null);
 			wrap.hidden = rows.length === 0;
+			pager.hidden = total === 0;
 			status.textContent =
 				total === 0
 					? "No entries"

@@ -6,9 +6,10 @@ import { ApiError, del, get, post, put, rsqlValue, seg } from "../api.js";
 import { assignDialog } from "../assign.js";
 import { confirmDialog, formDialog } from "../dialog.js";
 import { h, replace } from "../dom.js";
-import { badge, code, formatTime, timeAgo } from "../format.js";
+import { badge, code, formatTime, prop, timeAgo } from "../format.js";
 import { field, formValue, input, textarea } from "../forms.js";
 import { href, navigate } from "../links.js";
+import { metadataCard } from "../metadata.js";
 import { emptyState, errorBox, loading, showError, toast } from "../notice.js";
 import { picker } from "../picker.js";
 import { can } from "../session.js";
@@ -39,7 +40,7 @@ export default async function target({ params, signal }) {
 	const dsCard = h("section", { class: "card", "aria-labelledby": "ds-h" }, loading());
 	const tagsCard = h("section", { class: "card", "aria-labelledby": "tags-h" }, loading());
 	const attrsCard = h("section", { class: "card", "aria-labelledby": "attrs-h" }, loading());
-	const metaCard = h("section", { class: "card", "aria-labelledby": "meta-h" }, loading());
+	const metaCard = metadataCard({ base, canEdit: canUpdate });
 
 	function renderProps() {
 		title.textContent = t.name ?? t.controllerId;
@@ -258,114 +259,6 @@ export default async function target({ params, signal }) {
 		}
 	}
 
-	async function renderMetadata() {
-		const slot = errorBox(null);
-		try {
-			const page = await get(`${base}/metadata`, undefined, signal);
-			const items = page?.content ?? [];
-			const edit = (item) =>
-				formDialog({
-					title: item ? `Edit ${item.key}` : "Add metadata",
-					fields: [
-						field(
-							"Key",
-							input("key", {
-								required: true,
-								maxlength: 128,
-								value: item?.key,
-								readonly: Boolean(item),
-							}),
-						),
-						field("Value", textarea("value", { maxlength: 4000, value: item?.value })),
-					],
-					onSubmit: async (form) => {
-						const key = formValue(form, "key");
-						const value = formValue(form, "value") ?? "";
-						if (item) {
-							await put(`${base}/metadata/${seg(key)}`, { value });
-						} else {
-							await post(`${base}/metadata`, [{ key, value }]);
-						}
-					},
-				}).then((ok) => ok && renderMetadata());
-			replace(
-				metaCard,
-				h(
-					"div",
-					{ class: "card-head" },
-					h("h2", { id: "meta-h" }, "Metadata"),
-					canUpdate
-						? h(
-								"span",
-								{ class: "actions" },
-								h(
-									"button",
-									{ type: "button", class: "btn btn-small", onclick: () => edit(null) },
-									"Add…",
-								),
-							)
-						: null,
-				),
-				slot,
-				items.length === 0
-					? h("p", { class: "muted" }, "No metadata.")
-					: h(
-							"table",
-							{ class: "table kv-table", "aria-label": "Metadata" },
-							h(
-								"tbody",
-								null,
-								items.map((m) =>
-									h(
-										"tr",
-										null,
-										h("td", null, m.key),
-										h("td", { class: "code" }, m.value),
-										canUpdate
-											? h(
-													"td",
-													{ class: "num" },
-													h(
-														"button",
-														{ type: "button", class: "btn btn-small", onclick: () => edit(m) },
-														"Edit",
-													),
-													" ",
-													h(
-														"button",
-														{
-															type: "button",
-															class: "btn btn-small btn-ghost-danger",
-															onclick: async () => {
-																if (
-																	await confirmDialog({
-																		title: `Delete metadata "${m.key}"?`,
-																		message: "The key and its value are removed from this target.",
-																	})
-																) {
-																	try {
-																		await del(`${base}/metadata/${seg(m.key)}`);
-																		await renderMetadata();
-																	} catch (err) {
-																		showError(slot, err);
-																	}
-																}
-															},
-														},
-														"Delete",
-													),
-												)
-											: null,
-									),
-								),
-							),
-						),
-			);
-		} catch (err) {
-			replace(metaCard, h("h2", { id: "meta-h" }, "Metadata"), errorBox(err));
-		}
-	}
-
 	const actionsSlot = errorBox(null);
 	const actions = pagedTable({
 		label: "Action history",
@@ -554,7 +447,7 @@ export default async function target({ params, signal }) {
 	}
 
 	renderProps();
-	await Promise.all([renderDs(), renderTags(), renderAttributes(), renderMetadata()]);
+	await Promise.all([renderDs(), renderTags(), renderAttributes()]);
 
 	return h(
 		"div",
@@ -604,13 +497,6 @@ export default async function target({ params, signal }) {
 			actions.el,
 		),
 	);
-}
-
-function prop(label, value) {
-	if (value === undefined || value === null || value === "") {
-		return null;
-	}
-	return [h("dt", null, label), h("dd", null, value)];
 }
 
 /** A disclosure that loads an action's status entries (device messages) when opened. */
