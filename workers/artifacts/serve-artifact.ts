@@ -35,8 +35,10 @@ export type ByteRange = { start: number; end: number };
  * become `?`, as a servlet container writing ISO-8859-1 does.
  */
 export function contentDisposition(filename: string): string {
-	const name = headerSafe(filename.length > 78 ? filename.slice(0, 78) : filename);
-	if ([...name].some((ch) => TSPECIALS.includes(ch))) {
+	const cut = filename.length > 78 ? filename.slice(0, 78) : filename;
+	// Quoting is decided on the real name; only then are unsendable characters replaced.
+	const name = headerSafe(cut);
+	if ([...cut].some((ch) => TSPECIALS.includes(ch))) {
 		return `attachment;filename="${name.replace(/["\\]/g, (c) => `\\${c}`)}"`;
 	}
 	return `attachment;filename=${name}`;
