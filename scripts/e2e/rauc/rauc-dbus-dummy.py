@@ -4,7 +4,7 @@
 It owns de.pengutronix.rauc on the session bus, object "/", interface de.pengutronix.rauc.Installer,
 and answers InstallBundle the way RAUC does: it reports Progress through PropertiesChanged, then emits
 Completed(0) on success, or sets LastError and emits Completed(1). A bundle fails when its file does not
-exist or its name contains "fail". Each call is logged to stdout with the bundle's size and SHA-1, so a
+exist, or its name contains "fail", or its content starts with "FAIL". Each call is logged to stdout with the bundle's size and SHA-1, so a
 manual run shows what the updater downloaded.
 
 Run (Debian: python3-dbus python3-gi dbus):
@@ -69,7 +69,7 @@ class Installer(dbus.service.Object):
         if os.path.isfile(source):
             data = open(source, "rb").read()
             log(f"InstallBundle({source}) size={len(data)} sha1={hashlib.sha1(data).hexdigest()} headers={shown}")
-            ok = "fail" not in os.path.basename(source)
+            ok = "fail" not in os.path.basename(source) and not data.startswith(b"FAIL")
         else:
             log(f"InstallBundle({source}) (not a local file: streaming) headers={shown}")
             ok = "fail" not in source

@@ -127,8 +127,11 @@ export class MgmtWithSeedFallback extends Mgmt {
 			if (!routeMissing(err)) {
 				throw err;
 			}
-			const row = await this.getTarget(controllerId);
-			return row.installedDs === null ? undefined : { id: row.installedDs };
+			this.fallback(`installed DS of ${controllerId} read`);
+			const [row] = this.sql(
+				`SELECT installed_ds_id AS id FROM targets WHERE tenant = ${q(this.tenant)} AND controller_id = ${q(controllerId)}`,
+			);
+			return row?.id === null || row?.id === undefined ? undefined : { id: row.id };
 		}
 	}
 
