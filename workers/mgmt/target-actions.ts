@@ -19,9 +19,13 @@ import {
 	forceQuitAction,
 	recordConfirmation,
 } from "../../shared/db/queries/deployments";
+import { findDistributionSetView } from "../../shared/db/queries/distribution-sets";
 import { getTarget } from "../../shared/db/queries/targets";
 import { DomainError } from "../../shared/errors";
-import { MgmtTargetAssignmentResponseBody } from "../../shared/mgmt/distribution-sets";
+import {
+	MgmtDistributionSet,
+	MgmtTargetAssignmentResponseBody,
+} from "../../shared/mgmt/distribution-sets";
 import {
 	MgmtAction,
 	MgmtActionConfirmationRequestBodyPut,
@@ -32,6 +36,7 @@ import {
 import { ACTION_STATUSES_SORT, ACTIONS, rsqlWhere } from "../../shared/rsql";
 import { ApiError } from "../http-errors";
 import { deletableStatuses, toMgmtAction, toMgmtActionStatus } from "./actions";
+import { toMgmtDistributionSet } from "./distribution-sets";
 import { mgmtLink, seg } from "./hal";
 import { jsonBody, jsonResponse, mgmtRoute, mgmtRouter, NO_CONTENT, NOT_FOUND } from "./openapi";
 import { PagedList, PagingOnlyQuery, PagingQuery, paged, pageRequest } from "./paging";
@@ -155,7 +160,49 @@ const assignDs = mgmtRoute({
 	},
 });
 
+const assignedDs = mgmtRoute({
+	method: "get",
+	path: "/targets/{targetId}/assignedDS",
+	tags: TAG,
+	summary: "The assigned distribution set (204 when none)",
+	permissions: ["READ_TARGET", "READ_DISTRIBUTION_SET"],
+	request: { params: TargetIdParam },
+	responses: { 200: jsonResponse(MgmtDistributionSet, "The DS"), ...NO_CONTENT, ...NOT_FOUND },
+});
+
+const installedDs = mgmtRoute({
+	method: "get",
+	path: "/targets/{targetId}/installedDS",
+	tags: TAG,
+	summary: "The installed distribution set (204 when none)",
+	permissions: ["READ_TARGET", "READ_DISTRIBUTION_SET"],
+	request: { params: TargetIdParam },
+	responses: { 200: jsonResponse(MgmtDistributionSet, "The DS"), ...NO_CONTENT, ...NOT_FOUND },
+});
+
 export const targetActionsApi = mgmtRouter()
+	.openapi(assignedDs, async (c) => {
+		const t = await getTarget(c.var.db, {
+			tenant: c.var.tenant,
+			controllerId: c.req.valid("param").targetId,
+		});
+		const ds =
+			t.assignedDsId === null
+				? undefined
+				: await findDistributionSetView(c.var.db, { tenant: c.var.tenant, id: t.assignedDsId });
+		return ds ? c.json(toMgmtDistributionSet(c, ds, true), 200) : c.body(null, 204);
+	})
+	.openapi(installedDs, async (c) => {
+		const t = await getTarget(c.var.db, {
+			tenant: c.var.tenant,
+			controllerId: c.req.valid("param").targetId,
+		});
+		const ds =
+			t.installedDsId === null
+				? undefined
+				: await findDistributionSetView(c.var.db, { tenant: c.var.tenant, id: t.installedDsId });
+		return ds ? c.json(toMgmtDistributionSet(c, ds, true), 200) : c.body(null, 204);
+	})
 	.openapi(listForTarget, async (c) => {
 		const t = await getTarget(c.var.db, {
 			tenant: c.var.tenant,
