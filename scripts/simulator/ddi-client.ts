@@ -123,6 +123,7 @@ export class DdiClient {
 		}
 		return this.opts.limiter.run(async () => {
 			const started = performance.now();
+			const abort = requestSignal(this.opts.signal, this.opts.timeoutMs);
 			let res: Response;
 			let text: string;
 			try {
@@ -130,12 +131,14 @@ export class DdiClient {
 					method: init.method ?? "GET",
 					headers,
 					body: init.body === undefined ? undefined : JSON.stringify(init.body),
-					signal: AbortSignal.any([this.opts.signal, AbortSignal.timeout(this.opts.timeoutMs)]),
+					signal: abort.signal,
 				});
 				text = await res.text();
 			} catch (err) {
 				this.opts.stats.record(kind, "network", performance.now() - started);
 				throw new NetworkError(`${init.method ?? "GET"} ${url}: ${describe(err)}`);
+			} finally {
+				abort.dispose();
 			}
 			this.opts.stats.record(kind, res.status, performance.now() - started);
 			let body: unknown;
@@ -149,6 +152,38 @@ export class DdiClient {
 			return { status: res.status, body, headers: res.headers };
 		});
 	}
+}
+
+/**
+ * An abort signal for one request: fires when `parent` aborts or after `timeoutMs`. Unlike
+ * AbortSignal.any it detaches from the long-lived parent when disposed, so thousands of requests
+ * do not pile listeners onto the fleet's stop signal.
+ */
+export function requestSignal(
+	parent: AbortSignal,
+	timeoutMs: number,
+): { signal: AbortSignal; abort(reason: unknown): void; dispose(): void } {
+	const controller = new AbortController();
+	const onAbort = () => controller.abort(parent.reason);
+	const timer = setTimeout(
+		() => controller.abort(new DOMException("request timed out", "TimeoutError")),
+		timeoutMs,
+	);
+	if (parent.aborted) {
+		onAbort();
+	} else {
+		parent.addEventListener("abort", onAbort, { once: true });
+	}
+	return {
+		signal: controller.signal,
+		abort(reason: unknown) {
+			controller.abort(reason);
+		},
+		dispose() {
+			clearTimeout(timer);
+			parent.removeEventListener("abort", onAbort);
+		},
+	};
 }
 
 export function describe(err: unknown): string {
