@@ -12,6 +12,7 @@ import {
 import { isCancelingOrCanceled, MESSAGES } from "../../shared/domain/action-status";
 import { springError } from "../http-errors";
 import type { DdiEnv } from "../middleware/ddi-auth";
+import { notifyRolloutActionFinished } from "../rollouts/notify";
 import { DdiActionFeedback, idParam } from "./deployment-base";
 import { readJsonBody } from "./json-body";
 
@@ -50,7 +51,7 @@ export const cancelActionRoutes = new Hono<DdiEnv>()
 		}
 		const feedback = await readJsonBody(c, DdiActionFeedback);
 		// 405 action.notCancelable (thrown) when the action is not being canceled.
-		await recordFeedback(c.get("db"), c.env, {
+		const outcome = await recordFeedback(c.get("db"), c.env, {
 			tenant: c.get("tenant"),
 			controllerId: c.req.param("controllerId"),
 			actionId,
@@ -63,5 +64,8 @@ export const cancelActionRoutes = new Hono<DdiEnv>()
 			},
 			timestamp: feedback.timestamp,
 		});
+		if (outcome.kind === "recorded") {
+			await notifyRolloutActionFinished(c.env, outcome.action);
+		}
 		return c.body(null, 200);
 	});

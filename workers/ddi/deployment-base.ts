@@ -28,6 +28,7 @@ import {
 import { scheduleOf } from "../../shared/domain/maintenance-window";
 import { springError } from "../http-errors";
 import type { DdiEnv } from "../middleware/ddi-auth";
+import { notifyRolloutActionFinished } from "../rollouts/notify";
 import { readJsonBody } from "./json-body";
 import { requestOrigin } from "./links";
 
@@ -321,5 +322,6 @@ export const deploymentBase = new Hono<DdiEnv>()
 		if (outcome.kind === "gone") {
 			return c.body(null, 410);
 		}
+		await notifyRolloutActionFinished(c.env, outcome.action);
 		return c.body(null, 200);
 	});
