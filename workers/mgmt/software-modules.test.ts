@@ -311,3 +311,9 @@ runAuthMatrix({
 	path: async () => `${await someModule()}/artifacts`,
 	permissions: ["READ_SOFTWARE_MODULE"],
 });
+runAuthMatrix({
+	method: "POST",
+	path: async () => `${await someModule()}/artifacts`,
+	body: { not: "multipart" },
+	permissions: ["CREATE_SOFTWARE_MODULE"],
+});
