@@ -105,6 +105,16 @@ export class Mgmt {
 		return asObject(body, "target");
 	}
 
+	/** Controller attributes (what the device sent as configData). */
+	async getAttributes(controllerId: string): Promise<Record<string, string>> {
+		const { body } = await this.call(
+			"GET",
+			`/rest/v1/targets/${encodeURIComponent(controllerId)}/attributes`,
+			{ ok: [200] },
+		);
+		return asObject(body, "attributes") as Record<string, string>;
+	}
+
 	/** The installed distribution set, or undefined when the target has none (hawkBit answers 204). */
 	async getInstalledDs(controllerId: string): Promise<Json | undefined> {
 		const { status, body } = await this.call(

@@ -2,7 +2,7 @@
  * End-to-end check with a real hawkBit device client: Debian's swupdate (suricatta mode) updates a
  * target served by `npm start`, set up through the Management API like an operator would.
  *
- *   npm run test:e2e                       all scenarios (ok, fail, cancel)
+ *   npm run test:e2e                       all scenarios (ok, gateway, fail, cancel)
  *   E2E_SCENARIOS=ok npm run test:e2e      just one
  *   E2E_KEEP=1 …                           keep the temp dir (logs, keys, images, server state)
  *   E2E_PORT=18234 …                       fixed port (default: a free one in 18200-18299)
@@ -16,7 +16,7 @@
  */
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import type { Server as HttpServer } from "node:http";
 import { tmpdir } from "node:os";
 import { dirname, join, resolve } from "node:path";
@@ -26,7 +26,14 @@ import { Fatal, killAllSync, type Proc, waitUntil } from "./proc";
 import { MgmtWithSeedFallback } from "./seed";
 import { attachServer, findFreePort, requestLog, type Server, startServer } from "./server";
 import { buildSwu, makeSigningKey, type SigningKey, type SwuImage } from "./swu";
-import { canUseMountNamespace, localInstallArgs, startSwupdate, suricattaArgs } from "./swupdate";
+import {
+	canUseMountNamespace,
+	configFileArgs,
+	localInstallArgs,
+	startSwupdate,
+	suricattaArgs,
+	suricattaConfigFile,
+} from "./swupdate";
 import { startWireProxy } from "./wire";
 
 const TENANT = "DEFAULT";
@@ -34,9 +41,13 @@ const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), "../../..");
 const deadlineS = Number(process.env.E2E_DEADLINE_S ?? 300);
 const keep = process.env.E2E_KEEP === "1";
 const verbose = process.env.E2E_SWUPDATE_VERBOSE !== "0";
-const wanted = (process.env.E2E_SCENARIOS ?? "ok,fail,cancel").split(",").map((s) => s.trim());
+const wanted = (process.env.E2E_SCENARIOS ?? "ok,gateway,fail,cancel")
+	.split(",")
+	.map((s) => s.trim());
 
 const log = (msg: string) => console.log(`[e2e ${new Date().toISOString().slice(11, 19)}] ${msg}`);
+
+type ImageKey = "ok" | "fail" | "cancel" | "gateway";
 
 type Ctx = {
 	workDir: string;
@@ -45,8 +56,8 @@ type Ctx = {
 	/** Where the device is pointed: the server, or the recording proxy in front of it. */
 	deviceBase: string;
 	mgmt: Mgmt;
-	images: Record<"ok" | "fail" | "cancel", SwuImage>;
-	modules: Record<"ok" | "fail" | "cancel", { sm: number; ds: number }>;
+	images: Record<ImageKey, SwuImage>;
+	modules: Record<ImageKey, { sm: number; ds: number }>;
 };
 
 type Scenario = {
@@ -124,8 +135,23 @@ async function verifyImageLocally(
 	clearOutdir(image);
 }
 
+function device(ctx: Ctx, s: ScenarioRun, args: string[], suffix: string): Proc {
+	const label = `swupdate[${s.name}${suffix ? ` ${suffix}` : ""}]`;
+	log(
+		`${label}: swupdate ${args.map((a) => (a === "" || a.includes(" ") ? `'${a}'` : a)).join(" ")}`,
+	);
+	const proc = startSwupdate({
+		label,
+		workDir: ctx.workDir,
+		args,
+		logFile: join(ctx.workDir, `swupdate-${s.name}${suffix.replace(/\W+/g, "")}.log`),
+	});
+	s.procs.push(proc);
+	return proc;
+}
+
+/** The command-line form with a target token. */
 function suricatta(ctx: Ctx, s: ScenarioRun, token: string, confirm?: 1 | 2 | 3): Proc {
-	const label = `swupdate[${s.name}${confirm ? ` -c ${confirm}` : ""}]`;
 	const args = suricattaArgs({
 		cert: ctx.signer.cert,
 		tenant: TENANT,
@@ -135,15 +161,7 @@ function suricatta(ctx: Ctx, s: ScenarioRun, token: string, confirm?: 1 | 2 | 3)
 		confirm,
 		verbose,
 	});
-	log(`${label}: swupdate ${args.map((a) => (a.includes(" ") ? `'${a}'` : a)).join(" ")}`);
-	const proc = startSwupdate({
-		label,
-		workDir: ctx.workDir,
-		args,
-		logFile: join(ctx.workDir, `swupdate-${s.name}${confirm ? `-c${confirm}` : ""}.log`),
-	});
-	s.procs.push(proc);
-	return proc;
+	return device(ctx, s, args, confirm ? `-c ${confirm}` : "");
 }
 
 /** Fails fast when swupdate died instead of waiting for the timeout. */
@@ -189,49 +207,109 @@ function expectEqual(what: string, actual: unknown, expected: unknown) {
 	}
 }
 
+/**
+ * One whole update cycle: the running swupdate installs the image and reports "All Chunks Installed.",
+ * then it is restarted with `-c 2` (the "reboot": the state lives in RAM only, bootloader "none") and
+ * reports closed/success; the action must be finished and the target in sync with the DS installed.
+ */
+async function installAndConfirm(
+	ctx: Ctx,
+	s: ScenarioRun,
+	key: ImageKey,
+	start: (confirm?: 2) => Proc,
+	running?: Proc,
+): Promise<void> {
+	const image = ctx.images[key];
+	const first = running ?? start();
+	await waitUntil(`swupdate to run ${key}.swu's postinst hook`, 90_000, async () => {
+		alive(first);
+		return hookLog(image).includes("hook postinst") ? true : undefined;
+	});
+	// "All Chunks Installed." is swupdate's last feedback before it waits for a reboot.
+	await waitUntil(`feedback "All Chunks Installed." on action ${s.actionId}`, 60_000, async () => {
+		alive(first);
+		const history = await ctx.mgmt.getActionStatus(s.controllerId, s.actionId);
+		return history.some((h) => h.messages.some((m) => m.includes("All Chunks Installed")))
+			? true
+			: undefined;
+	});
+	const mid = await ctx.mgmt.getAction(s.controllerId, s.actionId);
+	if (mid.status === "finished" || mid.status === "error") {
+		throw new Error(`action closed before the restart: ${JSON.stringify(mid)}`);
+	}
+	await first.stop();
+	const second = start(2);
+	const action = await waitForActionStatus(ctx, s, second, "finished", 90_000);
+	await second.stop();
+	expectEqual("action type", action.type, "update");
+	const target = await ctx.mgmt.getTarget(s.controllerId);
+	expectEqual("target updateStatus", target.updateStatus, "in_sync");
+	const installed = await ctx.mgmt.getInstalledDs(s.controllerId);
+	expectEqual("installed DS id", installed?.id, ctx.modules[key].ds);
+	const payload = readFileSync(join(image.outdir, "payload.txt"), "utf8");
+	if (!payload.startsWith(`Updraft e2e payload ${key}.swu`)) {
+		throw new Error(`unexpected payload.txt: ${payload}`);
+	}
+}
+
 const scenarios: Scenario[] = [
 	{
 		name: "ok",
-		what: "poll, download ok.swu, install, restart with -c 2, feedback closed/success",
+		what: "target token: poll, download ok.swu, install, restart with -c 2, feedback closed/success",
 		async run(ctx, s) {
 			const token = await newTarget(ctx, s, "ok");
 			s.actionId = await ctx.mgmt.assign(s.controllerId, ctx.modules.ok.ds);
 			log(`ok: target ${s.controllerId}, action ${s.actionId}`);
-			const first = suricatta(ctx, s, token);
-			await waitUntil("swupdate to run ok.swu's postinst hook", 120_000, async () => {
-				alive(first);
-				return hookLog(ctx.images.ok).includes("hook postinst") ? true : undefined;
-			});
-			// "All Chunks Installed." is swupdate's last feedback before it waits for a reboot.
-			await waitUntil(
-				`feedback "All Chunks Installed." on action ${s.actionId}`,
+			await installAndConfirm(ctx, s, "ok", (confirm) => suricatta(ctx, s, token, confirm));
+		},
+	},
+	{
+		name: "gateway",
+		what: "gateway token + config file: plug-and-play registration, configData, then a whole update",
+		async run(ctx, s) {
+			s.controllerId = `e2e-gw-${randomBytes(3).toString("hex")}`;
+			const gatewayToken = randomBytes(16).toString("hex");
+			// hawkBit's shortest allowed polling interval, so the next poll comes within the scenario.
+			await ctx.mgmt.setConfig("pollingTime", "00:00:30");
+			await ctx.mgmt.setConfig("authentication.gatewaytoken.key", gatewayToken);
+			await ctx.mgmt.setConfig("authentication.gatewaytoken.enabled", true);
+			const identify = { hwRevision: "1.0", serialNo: `harness-${s.controllerId}` };
+			const file = join(ctx.workDir, `swupdate-${s.controllerId}.cfg`);
+			writeFileSync(
+				file,
+				suricattaConfigFile(
+					{
+						cert: ctx.signer.cert,
+						tenant: TENANT,
+						base: ctx.deviceBase,
+						controllerId: s.controllerId,
+						gatewayToken,
+						identify,
+					},
+					verbose,
+				),
+			);
+			const start = (confirm?: 2) =>
+				device(ctx, s, configFileArgs(file, confirm), confirm ? `-c ${confirm}` : "");
+			// An unknown controller id: the first poll registers it, then swupdate PUTs configData.
+			const running = start();
+			const attributes = await waitUntil(
+				`${s.controllerId} to register and send configData`,
 				60_000,
 				async () => {
-					alive(first);
-					const history = await ctx.mgmt.getActionStatus(s.controllerId, s.actionId);
-					return history.some((h) => h.messages.some((m) => m.includes("All Chunks Installed")))
-						? true
-						: undefined;
+					alive(running);
+					const attrs = await ctx.mgmt.getAttributes(s.controllerId);
+					return attrs.serialNo ? attrs : undefined;
 				},
 			);
-			const mid = await ctx.mgmt.getAction(s.controllerId, s.actionId);
-			if (mid.status === "finished" || mid.status === "error") {
-				throw new Error(`action closed before the restart: ${JSON.stringify(mid)}`);
+			for (const [name, value] of Object.entries(identify)) {
+				expectEqual(`configData attribute ${name}`, attributes[name], value);
 			}
-			await first.stop();
-			// The "reboot": the state is in RAM only (bootloader "none"), so -c 2 says the new image booted.
-			const second = suricatta(ctx, s, token, 2);
-			const action = await waitForActionStatus(ctx, s, second, "finished", 90_000);
-			await second.stop();
-			expectEqual("action type", action.type, "update");
-			const target = await ctx.mgmt.getTarget(s.controllerId);
-			expectEqual("target updateStatus", target.updateStatus, "in_sync");
-			const installed = await ctx.mgmt.getInstalledDs(s.controllerId);
-			expectEqual("installed DS id", installed?.id, ctx.modules.ok.ds);
-			const payload = readFileSync(join(ctx.images.ok.outdir, "payload.txt"), "utf8");
-			if (!payload.startsWith("Updraft e2e payload ok.swu")) {
-				throw new Error(`unexpected payload.txt: ${payload}`);
-			}
+			// The device keeps running and sleeps config.polling.sleep (30 s here): the assignment must
+			// reach it on its next poll, the way a fleet picks up work.
+			s.actionId = await ctx.mgmt.assign(s.controllerId, ctx.modules.gateway.ds);
+			log(`gateway: target ${s.controllerId} registered itself, action ${s.actionId}`);
+			await installAndConfirm(ctx, s, "gateway", start, running);
 		},
 	},
 	{
@@ -286,7 +364,7 @@ const scenarios: Scenario[] = [
 type Images = Ctx["images"];
 
 function buildImages(workDir: string, signer: SigningKey): Images {
-	const image = (name: "ok" | "fail" | "cancel", version: string) =>
+	const image = (name: ImageKey, version: string) =>
 		buildSwu({
 			dir: join(workDir, "images"),
 			name: `${name}.swu`,
@@ -299,6 +377,7 @@ function buildImages(workDir: string, signer: SigningKey): Images {
 		ok: image("ok", "1.0.0"),
 		fail: image("fail", "1.0.1"),
 		cancel: image("cancel", "1.0.2"),
+		gateway: image("gateway", "1.0.3"),
 	};
 }
 

@@ -87,6 +87,49 @@ export function suricattaArgs(o: SuricattaOptions): string[] {
 	];
 }
 
+export type GatewayDevice = {
+	cert: string;
+	tenant: string;
+	base: string;
+	controllerId: string;
+	gatewayToken: string;
+	/** Sent as configData: swupdate only PUTs configData when the config file has an `identify` list. */
+	identify: Record<string, string>;
+};
+
+/** libconfig string literal: only backslash and double quote need escaping. */
+const cfg = (s: string) => `"${s.replaceAll("\\", "\\\\").replaceAll('"', '\\"')}"`;
+
+/**
+ * The config-file form (`swupdate -f file -u ''`), the way devices are usually set up: gateway-token
+ * auth and an `identify` section.
+ */
+export function suricattaConfigFile(o: GatewayDevice, verbose: boolean): string {
+	const identify = Object.entries(o.identify)
+		.map(([name, value]) => `{ name = ${cfg(name)}; value = ${cfg(value)}; }`)
+		.join(", ");
+	return `globals : {
+	verbose = ${verbose};
+	loglevel = ${verbose ? 6 : 5};
+	public-key-file = ${cfg(o.cert)};
+};
+suricatta : {
+	tenant = ${cfg(o.tenant)};
+	id = ${cfg(o.controllerId)};
+	url = ${cfg(o.base)};
+	gatewaytoken = ${cfg(o.gatewayToken)};
+	polldelay = 2;
+	retry = 2;
+	retrywait = 1;
+};
+identify : ( ${identify} );
+`;
+}
+
+export function configFileArgs(file: string, confirm?: 1 | 2 | 3): string[] {
+	return ["-f", file, ...hardware, "-u", confirm === undefined ? "" : `-c ${confirm}`];
+}
+
 /** `swupdate -i`: install a local image, no server involved. */
 export function localInstallArgs(cert: string, image: string): string[] {
 	return ["-v", ...hardware, "-k", cert, "-i", image];
