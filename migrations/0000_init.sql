@@ -360,6 +360,7 @@ CREATE TABLE `targets` (
 	`auto_confirm_initiator` text,
 	`auto_confirm_remark` text,
 	`auto_confirm_activated_at` integer,
+	`auto_confirm_activated_by` text,
 	`created_at` integer NOT NULL,
 	`created_by` text DEFAULT 'system' NOT NULL,
 	`last_modified_at` integer NOT NULL,

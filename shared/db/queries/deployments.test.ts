@@ -497,7 +497,12 @@ describe("confirmation flow", () => {
 			modules: [(await givenSoftwareModule(env, { tenant })).id],
 		});
 		const next = await assign(tenant, ds2.id, [{ controllerId: target.controllerId }]);
-		expect((await action(next.assignedActions[0]?.id ?? 0)).status).toBe("RUNNING");
+		const nextId = next.assignedActions[0]?.id ?? 0;
+		expect((await action(nextId)).status).toBe("RUNNING");
+		// The entry names who switched auto-confirm on, as hawkBit's AutoConfirmationStatus does.
+		expect((await history(nextId))[0]?.messages[1]).toBe(
+			"Assignment automatically confirmed by initiator 'alice'. \n\nAuto confirmation activated by system user: 'ops' \n\nRemark: n/a",
+		);
 		await deactivateAutoConfirm(db, env, {
 			tenant,
 			controllerId: target.controllerId,

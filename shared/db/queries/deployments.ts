@@ -138,6 +138,7 @@ type AssignTargetRow = {
 	auto_confirm_active: number;
 	auto_confirm_initiator: string | null;
 	auto_confirm_remark: string | null;
+	auto_confirm_activated_by: string | null;
 	action_count: number;
 };
 
@@ -331,7 +332,7 @@ async function findAssignTargets(
 				.prepare(
 					`SELECT t.id, t.controller_id, t.target_type_id, tt.name AS type_name,
 					   EXISTS (SELECT 1 FROM target_type_ds_types c WHERE c.target_type_id = t.target_type_id AND c.ds_type_id = ?2) AS compatible,
-					   t.assigned_ds_id, t.update_status, t.auto_confirm_active, t.auto_confirm_initiator, t.auto_confirm_remark,
+					   t.assigned_ds_id, t.update_status, t.auto_confirm_active, t.auto_confirm_initiator, t.auto_confirm_remark, t.auto_confirm_activated_by,
 					   (SELECT count(*) FROM actions a WHERE a.target_id = t.id) AS action_count
 					 FROM targets t LEFT JOIN target_types tt ON tt.id = t.target_type_id
 					 WHERE t.tenant = ?1 AND t.controller_id IN (SELECT value FROM json_each(?3))`,
@@ -504,7 +505,7 @@ export async function assignDistributionSet(
 						? {
 								initiator: t.auto_confirm_initiator,
 								remark: t.auto_confirm_remark,
-								activatedBy: null,
+								activatedBy: t.auto_confirm_activated_by,
 							}
 						: undefined,
 				initiatedBy: user,
@@ -1240,7 +1241,7 @@ export async function activateAutoConfirm(
 		d1
 			.prepare(
 				`UPDATE targets SET auto_confirm_active = 1, auto_confirm_initiator = ?3, auto_confirm_remark = ?4,
-				   auto_confirm_activated_at = ?5, last_modified_at = ?5, last_modified_by = ?6
+				   auto_confirm_activated_at = ?5, auto_confirm_activated_by = ?6, last_modified_at = ?5, last_modified_by = ?6
 				 WHERE tenant = ?1 AND id = ?2 AND auto_confirm_active = 0`,
 			)
 			.bind(tenant, target.id, initiator, remark, now, q.user),
@@ -1285,7 +1286,7 @@ export async function deactivateAutoConfirm(
 	}
 	await env.DB.prepare(
 		`UPDATE targets SET auto_confirm_active = 0, auto_confirm_initiator = NULL, auto_confirm_remark = NULL,
-		   auto_confirm_activated_at = NULL, last_modified_at = ?3, last_modified_by = ?4 WHERE tenant = ?1 AND id = ?2`,
+		   auto_confirm_activated_at = NULL, auto_confirm_activated_by = NULL, last_modified_at = ?3, last_modified_by = ?4 WHERE tenant = ?1 AND id = ?2`,
 	)
 		.bind(tenant, target.id, Date.now(), q.user)
 		.run();

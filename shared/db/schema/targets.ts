@@ -41,6 +41,8 @@ export const targets = sqliteTable(
 		autoConfirmInitiator: text(),
 		autoConfirmRemark: text(),
 		autoConfirmActivatedAt: epochMs(),
+		/** Who switched auto-confirm on (hawkBit: the AutoConfirmationStatus' createdBy), named in its messages. */
+		autoConfirmActivatedBy: text(),
 		...auditColumns(),
 	},
 	(t) => [
