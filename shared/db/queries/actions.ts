@@ -68,7 +68,9 @@ export async function listActions(
 		q.targetId === undefined ? undefined : eq(actions.targetId, q.targetId),
 		q.where,
 	);
-	const [rows, totals] = await db.batch([
+	// Not one D1 batch: batched rows come back by column name, and the joined `name` columns of
+	// distribution_sets and rollouts collide (the rollout's null overwrote the DS name).
+	const [rows, totals] = await Promise.all([
 		viewQuery(db).where(cond).orderBy(q.orderBy).limit(q.limit).offset(q.offset),
 		db.select({ n: count() }).from(actions).where(cond),
 	]);
