@@ -231,6 +231,13 @@ describe("tenant configuration snapshot (hot path)", () => {
 		expect(await readTenantConfigSnapshot(env, tenant)).toBe(built);
 	});
 
+	it("does not store a snapshot in KV for a tenant that does not exist", async () => {
+		const ghost = normaliseTenant(`ghost-${Date.now().toString(36)}`);
+		const snapshot = await readTenantConfigSnapshot(env, ghost);
+		expect(snapshot.values["authentication.targettoken.enabled"]).toBe(false);
+		expect(await env.POLL_CACHE.get(tenantConfigKey(ghost))).toBeNull();
+	});
+
 	it("keeps the poll-entry generation for plain changes and starts a new one when overrides change", async () => {
 		const tenant = await freshTenant();
 		const g0 = (await readTenantConfigSnapshot(env, tenant)).gen;

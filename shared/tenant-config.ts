@@ -14,6 +14,7 @@ import {
 	findDefaultDsType,
 	findDistributionSetType,
 	listTenantConfigRows,
+	readTenantConfigState,
 	type TenantConfigRow,
 	writeTenantConfig,
 } from "./db/queries/tenant-configs";
@@ -488,8 +489,8 @@ async function buildSnapshot(
 	env: TenantConfigBindings,
 	tenant: string,
 	gen: number,
-): Promise<TenantConfigSnapshot> {
-	const rows = await listTenantConfigRows(createDb(env.DB), tenant);
+): Promise<{ snapshot: TenantConfigSnapshot; exists: boolean }> {
+	const { rows, exists } = await readTenantConfigState(createDb(env.DB), tenant);
 	const byKey = new Map(rows.map((r) => [r.key, r]));
 	const values = Object.fromEntries(
 		STORED_KEYS.map((key) => [key, entryFromRow(key, byKey.get(key)).value]),
@@ -497,11 +498,14 @@ async function buildSnapshot(
 	const gatewayKey = values["authentication.gatewaytoken.key"];
 	values["authentication.gatewaytoken.key"] = "";
 	return {
-		v: 1,
-		gen,
-		values,
-		gatewayKeySha256: gatewayKey ? await sha256Hex(gatewayKey) : "",
-		builtAt: Date.now(),
+		snapshot: {
+			v: 1,
+			gen,
+			values,
+			gatewayKeySha256: gatewayKey ? await sha256Hex(gatewayKey) : "",
+			builtAt: Date.now(),
+		},
+		exists,
 	};
 }
 
@@ -523,7 +527,7 @@ async function rebuildSnapshot(
 ): Promise<TenantConfigSnapshot> {
 	const current = await readSnapshotFromKv(env, tenant);
 	const gen = newGeneration || !current ? nextGeneration(current) : current.gen;
-	const snapshot = await buildSnapshot(env, tenant, gen);
+	const { snapshot } = await buildSnapshot(env, tenant, gen);
 	await storeSnapshot(env, tenant, snapshot);
 	return snapshot;
 }
@@ -562,8 +566,14 @@ export async function readTenantConfigSnapshot(
 		memo.set(name, { snapshot: stored, expires: now + TENANT_CONFIG_MEMO_MS });
 		return stored;
 	}
-	const built = await buildSnapshot(env, name, nextGeneration(undefined));
-	await storeSnapshot(env, name, built);
+	const { snapshot: built, exists } = await buildSnapshot(env, name, nextGeneration(undefined));
+	if (exists) {
+		await storeSnapshot(env, name, built);
+	} else {
+		// Unknown tenant (every DDI scheme off, so every request is 401): remember it in this isolate
+		// only, so requests naming random tenants cannot fill KV.
+		memo.set(name, { snapshot: built, expires: now + TENANT_CONFIG_MEMO_MS });
+	}
 	return built;
 }
 
@@ -600,7 +610,7 @@ export async function bumpPollGeneration(
 ): Promise<number> {
 	const name = normaliseTenant(tenant);
 	const current = await readSnapshotFromKv(env, name);
-	const base = current ?? (await buildSnapshot(env, name, 0));
+	const base = current ?? (await buildSnapshot(env, name, 0)).snapshot;
 	const snapshot = { ...base, gen: nextGeneration(current), builtAt: Date.now() };
 	await storeSnapshot(env, name, snapshot);
 	return snapshot.gen;

@@ -3,14 +3,18 @@
  * KV keys are at most 512 bytes; controller ids are at most 256 characters in hawkBit, so they fit raw.
  */
 
-/** Per-device poll entry: what the idle poll and DDI authentication need. */
+/**
+ * Per-device poll entry: what the idle poll and DDI authentication need. The tenant part is
+ * URI-encoded so no `:` in a tenant name can make two tenants' keys collide (tenant `A:B` + device `C`
+ * versus tenant `A` + device `B:C`).
+ */
 export function pollEntryKey(tenant: string, controllerId: string): string {
-	return `poll:${tenant}:${controllerId}`;
+	return `poll:${encodeURIComponent(tenant)}:${controllerId}`;
 }
 
 /** Per-tenant snapshot of the resolved tenant configuration. */
 export function tenantConfigKey(tenant: string): string {
-	return `tenantcfg:${tenant}`;
+	return `tenantcfg:${encodeURIComponent(tenant)}`;
 }
 
 /**

@@ -22,6 +22,18 @@ export async function listTenantConfigRows(
 		);
 }
 
+/** The overrides of a tenant and whether the tenant exists, in one D1 round trip. */
+export async function readTenantConfigState(
+	db: Db,
+	tenant: string,
+): Promise<{ exists: boolean; rows: TenantConfigRow[] }> {
+	const [rows, found] = await db.batch([
+		db.select().from(tenantConfigs).where(eq(tenantConfigs.tenant, tenant)),
+		db.select({ id: tenants.id }).from(tenants).where(eq(tenants.name, tenant)).limit(1),
+	]);
+	return { exists: found.length > 0, rows };
+}
+
 /**
  * Writes overrides (insert or update, keeping the creation audit fields) and optionally the default DS
  * type, as one D1 batch: D1 has no interactive transactions, a batch is atomic.

@@ -83,6 +83,19 @@ describe("DDI authentication", () => {
 		expect((await ddi(home, device.controllerId, { token: device.token })).status).toBe(200);
 	});
 
+	it("keeps tenant A:B device C apart from tenant A device B:C (no key collision)", async () => {
+		const a = await givenTenant();
+		const inA = await givenDevice(a, { controllerId: `B:${unique("c")}` });
+		const [, rest] = inA.controllerId.split(":");
+		const ab = `${a}:B`;
+		await ensureTenant(createDb(env.DB), env.DB, ab);
+		await setTenantConfig(env, ab, "authentication.targettoken.enabled", true);
+		const inAb = await givenDevice(ab, { controllerId: rest });
+		await expect401(await ddi(ab, inAb.controllerId, { token: inA.token }));
+		expect((await ddi(ab, inAb.controllerId, { token: inAb.token })).status).toBe(200);
+		expect((await ddi(a, inA.controllerId, { token: inA.token })).status).toBe(200);
+	});
+
 	it("treats the tenant in the path case-insensitively", async () => {
 		const device = await givenDevice(await givenTenant());
 		const lower = await ddi(device.tenant.toLowerCase(), device.controllerId, {
