@@ -23,7 +23,6 @@ import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { Mgmt } from "./mgmt";
 import { Fatal, killAllSync, type Proc, waitUntil } from "./proc";
-import { MgmtWithSeedFallback } from "./seed";
 import { attachServer, findFreePort, requestLog, type Server, startServer } from "./server";
 import { buildSwu, makeSigningKey, type SigningKey, type SwuImage } from "./swu";
 import {
@@ -389,16 +388,7 @@ async function setup(
 	server: Server,
 	deviceBase: string,
 ): Promise<Ctx> {
-	const mgmt = server.proc
-		? new MgmtWithSeedFallback(
-				server.base,
-				server.adminUser,
-				server.adminPassword,
-				repoRoot,
-				join(workDir, "state"),
-				log,
-			)
-		: new Mgmt(server.base, server.adminUser, server.adminPassword);
+	const mgmt = new Mgmt(server.base, server.adminUser, server.adminPassword);
 	await mgmt.setConfig("authentication.targettoken.enabled", true);
 	const modules = {} as Ctx["modules"];
 	for (const [key, image] of Object.entries(images) as [keyof Images, SwuImage][]) {
