@@ -43,6 +43,8 @@ const dev = spawn(
 		"--var",
 		`DOWNLOAD_SIGNING_KEY:${process.env.DOWNLOAD_SIGNING_KEY ?? "local-download-signing-key"}`,
 		"--test-scheduled",
+		// Several servers on one machine (tests, other checkouts) must not race for the default 9229.
+		...(process.env.INSPECTOR_PORT ? ["--inspector-port", process.env.INSPECTOR_PORT] : []),
 	],
 	{ stdio: ["inherit", "inherit", "inherit"], env },
 );

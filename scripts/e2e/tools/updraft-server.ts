@@ -34,12 +34,13 @@ function portIsFree(port: number): Promise<boolean> {
 	});
 }
 
-export async function freePort(): Promise<number> {
+/** A free port of the suite's range, other than `except`. */
+export async function freePort(except: number[] = []): Promise<number> {
 	const span = PORT_LAST - PORT_FIRST + 1;
 	const offset = Math.floor(Math.random() * span);
 	for (let i = 0; i < span; i++) {
 		const port = PORT_FIRST + ((offset + i) % span);
-		if (await portIsFree(port)) {
+		if (!except.includes(port) && (await portIsFree(port))) {
 			return port;
 		}
 	}
@@ -62,6 +63,8 @@ export async function startUpdraft(timeoutMs = 180_000): Promise<UpdraftServer> 
 		};
 	}
 	const port = await freePort();
+	// wrangler's inspector defaults to 9229, which any other local wrangler may hold.
+	const inspectorPort = await freePort([port]);
 	const log = createWriteStream(join(workDir, "server.log"));
 	let text = "";
 	const child: ChildProcess = spawn(
@@ -74,6 +77,7 @@ export async function startUpdraft(timeoutMs = 180_000): Promise<UpdraftServer> 
 			env: {
 				...process.env,
 				PORT: String(port),
+				INSPECTOR_PORT: String(inspectorPort),
 				HOST: "127.0.0.1",
 				PERSIST_DIR: join(workDir, "state"),
 				ADMIN_USER: adminUser,
