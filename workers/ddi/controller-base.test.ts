@@ -1,4 +1,4 @@
-import { env } from "cloudflare:workers";
+import { env, exports } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
 import { refreshPollEntries } from "../../shared/poll-cache";
 import { setTenantConfig } from "../../shared/tenant-config";
@@ -94,6 +94,27 @@ describe("GET /{tenant}/controller/v1/{controllerId}", () => {
 		expect(body._links?.configData?.href).toBe(
 			`https://upd.example.com/${tenant}/controller/v1/${device.controllerId}/configData`,
 		);
+	});
+
+	it("encodes the controller id in hrefs like Spring (':' and '@' kept, space as %20)", async () => {
+		const tenant = await givenTenant();
+		const device = await givenDevice(tenant, {
+			controllerId: `dev:${unique("x")}@site one`,
+			requestAttributes: true,
+		});
+		const res = await ddi(tenant, encodeURIComponent(device.controllerId), { token: device.token });
+		expect(res.status).toBe(200);
+		const href = ((await res.json()) as Body)._links?.configData?.href ?? "";
+		expect(href).toBe(
+			`https://ddi.test/${tenant}/controller/v1/${device.controllerId.replace(" ", "%20")}/configData`,
+		);
+		// The href leads back to the same device.
+		const put = await exports.default.fetch(href, {
+			method: "PUT",
+			headers: { Authorization: `TargetToken ${device.token}`, "Content-Type": "application/json" },
+			body: JSON.stringify({ data: { a: "1" } }),
+		});
+		expect(put.status).toBe(200);
 	});
 
 	it("links cancelAction without a query string while the action is canceling", async () => {

@@ -20,8 +20,18 @@ export function requestOrigin(c: Context): string {
 	return `${scheme}://${host}`;
 }
 
+/**
+ * Encodes one path segment the way Spring's UriComponentsBuilder does for hawkBit's links: RFC 3986
+ * `pchar` (unreserved, sub-delims, ":" and "@") stays as is, everything else is percent-encoded.
+ */
+export function encodePathSegment(segment: string): string {
+	return encodeURIComponent(segment).replace(/%(3A|40|21|24|26|27|28|29|2A|2B|2C|3B|3D)/gi, (m) =>
+		decodeURIComponent(m),
+	);
+}
+
 /** `…/{tenant as typed}/controller/v1/{controllerId}` — the base of every link the poll hands out. */
 export function controllerUrl(c: Context, controllerId: string): string {
 	const typedTenant = c.req.param("tenant") ?? "";
-	return `${requestOrigin(c)}/${encodeURIComponent(typedTenant)}/controller/v1/${encodeURIComponent(controllerId)}`;
+	return `${requestOrigin(c)}/${encodePathSegment(typedTenant)}/controller/v1/${encodePathSegment(controllerId)}`;
 }
