@@ -78,6 +78,7 @@ async function shot(page: Page, name: string) {
 	if (!SCREENSHOTS) {
 		return;
 	}
+	await page.evaluate(() => document.getElementById("toasts")?.replaceChildren());
 	await page.waitForTimeout(400);
 	await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: false });
 }
@@ -302,6 +303,7 @@ async function main() {
 				.getByRole("table", { name: "Software modules" })
 				.getByRole("link", { name: "firmware:1.0.0" })
 				.waitFor();
+			await shot(page, "distribution-set");
 		});
 
 		await check(
@@ -422,6 +424,14 @@ async function main() {
 					.first()
 					.waitFor();
 				await shot(page, "rollout");
+				if (SCREENSHOTS) {
+					// The dashboard looks best with a rollout in flight.
+					await nav(page, "Dashboard");
+					await page.locator(".group-list li").first().waitFor();
+					await shot(page, "dashboard");
+					await page.goto(`${base}/ui/#/rollouts/${rolloutId}`);
+					await page.getByRole("heading", { level: 1, name: "wave-1" }).waitFor();
+				}
 			},
 		);
 
@@ -459,7 +469,7 @@ async function main() {
 					await until(`${id} got its update`, () => device(id).update("success"));
 				}
 				await status().filter({ hasText: "finished" }).waitFor({ timeout: 90_000 });
-				const legend = (await page.locator(".stack-chart .legend").first().textContent()) ?? "";
+				const legend = (await page.locator(".donut-chart .legend").first().textContent()) ?? "";
 				assert.match(legend.replace(/\s+/g, " "), /Finished 5(?!\d).*Error 1(?!\d)/);
 				await page.getByRole("button", { name: "Retry failed…" }).waitFor();
 			},
@@ -504,7 +514,6 @@ async function main() {
 			const targets = page.locator(".stat", { hasText: "Targets" }).locator(".stat-value");
 			assert.equal((await targets.textContent())?.trim(), String(fleet.length + extra.length));
 			await page.getByRole("img", { name: /Targets by update status: In sync: 6/ }).waitFor();
-			await shot(page, "dashboard");
 		});
 
 		await check("targets list: sorting and an RSQL error shown in place", async () => {
@@ -553,6 +562,9 @@ async function main() {
 						() => document.documentElement.scrollWidth - window.innerWidth,
 					);
 					assert.ok(overflow <= 0, `${path} overflows by ${overflow}px`);
+					if (path.startsWith("#/rollouts/")) {
+						await shot(page, "tablet-rollout");
+					}
 				}
 				assert.equal(await page.getByRole("navigation", { name: "Main" }).isVisible(), false);
 				await page.getByRole("button", { name: "Menu" }).click();
@@ -595,6 +607,7 @@ async function main() {
 			await page.getByRole("tab", { name: "API token" }).click();
 			await page.getByLabel("API token").fill(token.token);
 			await page.getByRole("button", { name: "Sign in" }).click();
+			await page.getByRole("navigation", { name: "Main" }).waitFor();
 			const links = await page
 				.getByRole("navigation", { name: "Main" })
 				.getByRole("link")

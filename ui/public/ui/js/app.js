@@ -9,18 +9,38 @@ import { basicAuthorization, can, onSignOut, resume, signIn, signOut, user } fro
 
 /** Navigation: label, route, and the permission that makes it useful. */
 const NAV = [
-	{ path: "/", label: "Dashboard", icon: "◧" },
-	{ path: "/targets", label: "Targets", icon: "▣", perm: "READ_TARGET" },
-	{ path: "/softwaremodules", label: "Software modules", icon: "⬡", perm: "READ_SOFTWARE_MODULE" },
+	{ path: "/", label: "Dashboard", icon: "M3 3h8v8H3zM13 3h8v5h-8zM13 10h8v11h-8zM3 13h8v8H3z" },
+	{ path: "/targets", label: "Targets", icon: "M4 4h16v11H4zM8 20h8M12 15v5", perm: "READ_TARGET" },
+	{
+		path: "/softwaremodules",
+		label: "Software modules",
+		icon: "M12 2l9 5v10l-9 5-9-5V7zM3 7l9 5 9-5M12 12v10",
+		perm: "READ_SOFTWARE_MODULE",
+	},
 	{
 		path: "/distributionsets",
 		label: "Distribution sets",
-		icon: "⧉",
+		icon: "M12 3l10 5-10 5L2 8zM2 13l10 5 10-5M2 17.5l10 5 10-5",
 		perm: "READ_DISTRIBUTION_SET",
 	},
-	{ path: "/targetfilters", label: "Target filters", icon: "⚲", perm: "READ_TARGET" },
-	{ path: "/rollouts", label: "Rollouts", icon: "➚", perm: "READ_ROLLOUT" },
-	{ path: "/system", label: "System", icon: "⚙", perm: "READ_TENANT_CONFIGURATION" },
+	{
+		path: "/targetfilters",
+		label: "Target filters",
+		icon: "M3 4h18l-7 8v6l-4 2v-8z",
+		perm: "READ_TARGET",
+	},
+	{
+		path: "/rollouts",
+		label: "Rollouts",
+		icon: "M3 17l6-6 4 4 8-8M14 7h7v7",
+		perm: "READ_ROLLOUT",
+	},
+	{
+		path: "/system",
+		label: "System",
+		icon: "M4 6h16M4 12h16M4 18h16M8 4v4M16 10v4M10 16v4",
+		perm: "READ_TENANT_CONFIGURATION",
+	},
 ];
 
 /** Routes → page modules (default export: `(ctx) => Promise<Node>`). */
@@ -198,6 +218,7 @@ function navIcon(d) {
 
 function renderShell() {
 	const me = user();
+	const scrim = h("div", { class: "scrim", hidden: true, onclick: () => setMenu(false) });
 	const menuButton = h(
 		"button",
 		{
@@ -205,15 +226,23 @@ function renderShell() {
 			class: "menu-toggle",
 			"aria-expanded": "false",
 			"aria-controls": "nav",
-			onclick: () => {
-				const open = menuButton.getAttribute("aria-expanded") !== "true";
-				menuButton.setAttribute("aria-expanded", String(open));
-				nav.classList.toggle("open", open);
-			},
+			onclick: () => setMenu(menuButton.getAttribute("aria-expanded") !== "true"),
 		},
 		"☰",
 		h("span", { class: "sr-only" }, "Menu"),
 	);
+	/** The navigation drawer of narrow (tablet) layouts. */
+	function setMenu(open) {
+		menuButton.setAttribute("aria-expanded", String(open));
+		nav.classList.toggle("open", open);
+		scrim.hidden = !open;
+	}
+	document.addEventListener("keydown", (e) => {
+		if (e.key === "Escape" && nav?.classList.contains("open")) {
+			setMenu(false);
+			menuButton.focus();
+		}
+	});
 	nav = h(
 		"nav",
 		{ id: "nav", class: "nav", "aria-label": "Main" },
@@ -228,10 +257,7 @@ function renderShell() {
 						"a",
 						{
 							href: `#${item.path}`,
-							onclick: () => {
-								nav.classList.remove("open");
-								menuButton.setAttribute("aria-expanded", "false");
-							},
+							onclick: () => setMenu(false),
 						},
 						navIcon(item.icon),
 						item.label,
@@ -269,7 +295,7 @@ function renderShell() {
 				),
 			),
 		),
-		h("div", { class: "layout" }, nav, main),
+		h("div", { class: "layout" }, nav, scrim, main),
 	);
 	root.removeAttribute("aria-busy");
 	render();

@@ -80,8 +80,9 @@ export function stackedBar(buckets, values, opts = {}) {
  * @param {Array<[string, string]>} buckets
  * @param {Record<string, number>} values
  * @param {string} caption
+ * @param {(key: string) => string} [link] makes each legend entry a link (e.g. to a filtered list)
  */
-export function donut(buckets, values, caption) {
+export function donut(buckets, values, caption, link) {
 	const total = buckets.reduce((sum, [key]) => sum + (values[key] ?? 0), 0);
 	const r = 15.9155; // circumference 100, so dash lengths are percentages
 	const rings = [
@@ -131,15 +132,15 @@ export function donut(buckets, values, caption) {
 	const legend = h(
 		"ul",
 		{ class: "legend legend-col" },
-		buckets.map(([key, label]) =>
-			h(
+		buckets.map(([key, label]) => {
+			const text = [`${label} `, h("strong", null, formatCount(values[key] ?? 0))];
+			return h(
 				"li",
 				null,
 				h("span", { class: `swatch seg-${key}`, "aria-hidden": "true" }),
-				`${label} `,
-				h("strong", null, formatCount(values[key] ?? 0)),
-			),
-		),
+				link ? h("a", { href: link(key) }, text) : text,
+			);
+		}),
 	);
 	return h("div", { class: "donut-chart" }, svg, legend);
 }

@@ -87,8 +87,12 @@ const TONES = {
 	notstarted: "muted",
 };
 
+const TONE_NAMES = new Set(["ok", "run", "info", "warn", "bad", "muted"]);
+
+/** The colour tone of a status word; a tone name itself (e.g. "ok") is accepted as is. */
 export function tone(status) {
-	return TONES[String(status ?? "").toLowerCase()] ?? "muted";
+	const s = String(status ?? "").toLowerCase();
+	return TONE_NAMES.has(s) ? s : (TONES[s] ?? "muted");
 }
 
 /** A status badge: "in_sync" → "in sync" in green. */

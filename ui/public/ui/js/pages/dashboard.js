@@ -70,7 +70,9 @@ export default async function dashboard({ signal }) {
 								"No targets yet",
 								"Devices appear here after their first poll of the device API, or when created on the Targets page.",
 							)
-						: donut(UPDATE_STATUSES, values, "Targets by update status"),
+						: donut(UPDATE_STATUSES, values, "Targets by update status", (s) =>
+								href("/targets", { q: `updatestatus==${s}` }),
+							),
 				),
 			);
 		} catch (err) {
@@ -193,7 +195,7 @@ export default async function dashboard({ signal }) {
 						? emptyState("No rollout is running", "Start one from the Rollouts page.")
 						: h(
 								"ul",
-								{ class: "group-list" },
+								{ class: "group-list compact" },
 								list.content.map((r) =>
 									h(
 										"li",

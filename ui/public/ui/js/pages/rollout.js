@@ -192,6 +192,7 @@ export default async function rollout({ params, signal }) {
 
 	const overallBar = stackedBar(ROLLOUT_BUCKETS, r.totalTargetsPerStatus ?? {}, {
 		label: "All groups",
+		legend: false,
 	});
 	const donutSlot = h("div", null);
 
