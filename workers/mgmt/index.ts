@@ -26,6 +26,7 @@ import { targetTagsApi } from "./target-tags";
 import { targetTypesApi } from "./target-types";
 import { targetsApi } from "./targets";
 import { userinfo } from "./userinfo";
+import { rolloutsApi } from "./rollouts";
 
 export const mgmt = new OpenAPIHono<MgmtEnv>({ defaultHook: validationHook });
 mgmt.use("*", mgmtAuth, halResponse);
@@ -52,3 +53,4 @@ mgmt.route("/", distributionSetTypes);
 mgmt.route("/", distributionSetsApi);
 mgmt.route("/", targetFiltersApi);
 mgmt.route("/", distributionSetTagsApi);
+mgmt.route("/", rolloutsApi);

@@ -11,7 +11,11 @@ import {
 	readRollout,
 } from "./test-fixtures";
 
-async function runningRollout(targets: number, groups: number, extra: Record<string, unknown> = {}) {
+async function runningRollout(
+	targets: number,
+	groups: number,
+	extra: Record<string, unknown> = {},
+) {
 	const { tenant, dsId } = await givenRolloutTenant(env);
 	const { prefix } = await givenTargets(env, { tenant, count: targets });
 	const rolloutId = await givenRollout(env, {
@@ -105,7 +109,12 @@ describe("RolloutCoordinator: cascade and emergency halt", () => {
 		const state = await readRollout(env, rolloutId);
 		expect(state.status).toBe("paused");
 		expect(state.pauseReason).toContain("group-1");
-		expect(state.groups.map((g) => g.status)).toEqual(["error", "scheduled", "scheduled", "scheduled"]);
+		expect(state.groups.map((g) => g.status)).toEqual([
+			"error",
+			"scheduled",
+			"scheduled",
+			"scheduled",
+		]);
 		await closeActions(env, { tenant, groupId: g1?.id ?? 0, count: 2, status: "FINISHED" });
 		await drive(env, tenant, rolloutId);
 		expect((await readRollout(env, rolloutId)).groups.map((g) => g.status)).toEqual([
@@ -119,7 +128,12 @@ describe("RolloutCoordinator: cascade and emergency halt", () => {
 	it("counts a repeated notification once", async () => {
 		const { tenant, rolloutId, ref, stub } = await runningRollout(10, 2);
 		const [g1] = (await readRollout(env, rolloutId)).groups;
-		const [id] = await closeActions(env, { tenant, groupId: g1?.id ?? 0, count: 1, status: "FINISHED" });
+		const [id] = await closeActions(env, {
+			tenant,
+			groupId: g1?.id ?? 0,
+			count: 1,
+			status: "FINISHED",
+		});
 		const again = await stub.actionFinished(ref, {
 			actionId: id ?? 0,
 			groupId: g1?.id ?? 0,

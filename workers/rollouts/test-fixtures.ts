@@ -35,7 +35,7 @@ export async function givenTargets(
 	for (let start = 1; start <= o.count; start += 50_000) {
 		const end = Math.min(o.count, start + 49_999);
 		await env.DB.prepare(
-			`WITH RECURSIVE seq(i) AS (SELECT ?1 UNION ALL SELECT i + 1 FROM seq WHERE i < ?2)
+			`WITH RECURSIVE seq(i) AS (SELECT CAST(?1 AS INTEGER) UNION ALL SELECT i + 1 FROM seq WHERE i < ?2)
 			 INSERT INTO targets (tenant, controller_id, name, security_token, update_status, target_type_id,
 			   created_at, created_by, last_modified_at, last_modified_by)
 			 SELECT ?3, ?4 || '-' || i, ?4 || '-' || i, 'tok-' || ?4 || '-' || i, 'registered', ?6, ?5, 'test', ?5, 'test' FROM seq`,
@@ -102,7 +102,12 @@ export function coordinatorOf(env: Env, tenant: string, rolloutId: number) {
  * Runs the coordinator's alarms until no chunked work is left (at most `max` alarms). Returns how many
  * alarms ran. Real alarms may fire on their own meanwhile; the coordinator serialises them.
  */
-export async function drive(env: Env, tenant: string, rolloutId: number, max = 500): Promise<number> {
+export async function drive(
+	env: Env,
+	tenant: string,
+	rolloutId: number,
+	max = 500,
+): Promise<number> {
 	const { stub } = coordinatorOf(env, tenant, rolloutId);
 	let ran = 0;
 	for (; ran < max; ran++) {

@@ -11,7 +11,7 @@
  *
  * Target filters arrive compiled: a `SQL` fragment over the `targets` table (shared/rsql).
  */
-import { type SQL, sql } from "drizzle-orm";
+import { eq, type SQL, sql } from "drizzle-orm";
 import { SQLiteAsyncDialect } from "drizzle-orm/sqlite-core";
 import {
 	type AutoConfirmation,
@@ -23,16 +23,24 @@ import {
 import { frozenRolloutFilter, groupTargetFilter, isRetryFilter } from "../../domain/rollout-groups";
 import type { GroupConditions, RolloutStep } from "../../domain/rollout-state";
 import { compileRsql, TARGETS } from "../../rsql";
+import type { Db } from "../client";
 import type { ActionStatus, ActionType } from "../schema/actions";
-import type {
-	RolloutGroupStatus,
-	RolloutStatus,
-	rolloutGroups,
-	rollouts,
+import {
+	type RolloutGroupStatus,
+	type RolloutStatus,
+	rolloutGroups as rolloutGroupsTable,
+	rollouts as rolloutsTable,
 } from "../schema/rollouts";
+import {
+	allOf,
+	countAll,
+	type Page,
+	type SoftDeletedMode,
+	softDeletedFilter,
+} from "./repository-common";
 
-export type RolloutRow = typeof rollouts.$inferSelect;
-export type RolloutGroupRow = typeof rolloutGroups.$inferSelect;
+export type RolloutRow = typeof rolloutsTable.$inferSelect;
+export type RolloutGroupRow = typeof rolloutGroupsTable.$inferSelect;
 
 /** Targets per chunk: hawkBit's TRANSACTION_TARGETS; one INSERT … SELECT per chunk. */
 export const TARGETS_PER_CHUNK = 5_000;
@@ -1254,4 +1262,85 @@ export async function lockDistributionSet(
 			WHERE id = ${q.dsId} AND locked = 0`,
 		),
 	]);
+}
+
+/** One page of the tenant's rollouts (RSQL on ROLLOUTS, hawkBit's soft_deleted_mode) plus the total. */
+export async function listRollouts(
+	db: Db,
+	q: { tenant: string; where?: SQL; softDeleted?: SoftDeletedMode } & Page,
+): Promise<{ rows: RolloutRow[]; total: number }> {
+	const cond = allOf(
+		eq(rolloutsTable.tenant, q.tenant),
+		softDeletedFilter(rolloutsTable.deleted, q.softDeleted),
+		q.where,
+	);
+	const [rows, totals] = await db.batch([
+		db.select().from(rolloutsTable).where(cond).orderBy(q.orderBy).limit(q.limit).offset(q.offset),
+		db.select({ n: countAll }).from(rolloutsTable).where(cond),
+	]);
+	return { rows: rows as RolloutRow[], total: totals[0]?.n ?? 0 };
+}
+
+/** One page of a rollout's groups (RSQL on ROLLOUT_GROUPS) plus the total. */
+export async function listRolloutGroups(
+	db: Db,
+	q: { tenant: string; rolloutId: number; where?: SQL } & Page,
+): Promise<{ rows: RolloutGroupRow[]; total: number }> {
+	const cond = allOf(
+		eq(rolloutGroupsTable.tenant, q.tenant),
+		eq(rolloutGroupsTable.rolloutId, q.rolloutId),
+		q.where,
+	);
+	const [rows, totals] = await db.batch([
+		db
+			.select()
+			.from(rolloutGroupsTable)
+			.where(cond)
+			.orderBy(q.orderBy)
+			.limit(q.limit)
+			.offset(q.offset),
+		db.select({ n: countAll }).from(rolloutGroupsTable).where(cond),
+	]);
+	return { rows: rows as RolloutGroupRow[], total: totals[0]?.n ?? 0 };
+}
+
+/** Number of groups per rollout (`totalGroups`). */
+export async function countGroupsOfRollouts(
+	d1: D1Database,
+	rolloutIds: number[],
+): Promise<Map<number, number>> {
+	if (rolloutIds.length === 0) {
+		return new Map();
+	}
+	const rows = await all<{ rollout_id: number; n: number }>(
+		d1,
+		sql`SELECT rollout_id, count(*) AS n FROM rollout_groups WHERE rollout_id IN (${sql.join(
+			rolloutIds.map((id) => sql`${id}`),
+			sql`, `,
+		)}) GROUP BY rollout_id`,
+	);
+	return new Map(rows.map((r) => [r.rollout_id, r.n]));
+}
+
+/** Name and version of distribution sets (the rollout's `distributionset` link name). */
+export async function distributionSetLabels(
+	d1: D1Database,
+	dsIds: number[],
+): Promise<Map<number, { name: string; version: string }>> {
+	if (dsIds.length === 0) {
+		return new Map();
+	}
+	const rows = await all<{ id: number; name: string; version: string }>(
+		d1,
+		sql`SELECT id, name, version FROM distribution_sets WHERE id IN (${sql.join(
+			[...new Set(dsIds)].map((id) => sql`${id}`),
+			sql`, `,
+		)})`,
+	);
+	return new Map(rows.map((r) => [r.id, { name: r.name, version: r.version }]));
+}
+
+/** Condition over `targets` selecting the members of a rollout group (its targets endpoint). */
+export function inRolloutGroup(groupId: number): SQL {
+	return sql`"targets"."id" IN (SELECT target_id FROM rollout_target_groups WHERE rollout_group_id = ${groupId})`;
 }
