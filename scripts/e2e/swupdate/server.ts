@@ -18,7 +18,7 @@ function portIsFree(port: number): Promise<boolean> {
 	});
 }
 
-export async function findFreePort(preferred?: number): Promise<number> {
+export async function findFreePort(preferred?: number, exclude: number[] = []): Promise<number> {
 	if (preferred !== undefined) {
 		if (await portIsFree(preferred)) {
 			return preferred;
@@ -30,7 +30,7 @@ export async function findFreePort(preferred?: number): Promise<number> {
 	const offset = Math.floor(Math.random() * span);
 	for (let i = 0; i < span; i++) {
 		const port = PORT_FIRST + ((offset + i) % span);
-		if (await portIsFree(port)) {
+		if (!exclude.includes(port) && (await portIsFree(port))) {
 			return port;
 		}
 	}
@@ -54,12 +54,15 @@ export async function startServer(opts: {
 }): Promise<Server> {
 	const adminUser = "admin";
 	const adminPassword = "admin";
+	// wrangler's inspector would otherwise take 9229, which another local server may hold.
+	const inspectorPort = await findFreePort(undefined, [opts.port]);
 	const proc = new Proc("npm start", "npm", ["start"], {
 		cwd: opts.repoRoot,
 		logFile: join(opts.workDir, "server.log"),
 		env: {
 			...process.env,
 			PORT: String(opts.port),
+			INSPECTOR_PORT: String(inspectorPort),
 			HOST: "127.0.0.1",
 			PERSIST_DIR: join(opts.workDir, "state"),
 			ADMIN_USER: adminUser,
