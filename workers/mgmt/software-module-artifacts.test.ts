@@ -138,3 +138,75 @@ runAuthMatrix({
 	body: { filename: "m.bin" },
 	permissions: ["CREATE_SOFTWARE_MODULE"],
 });
+
+describe("GET /rest/v1/softwaremodules/{id}/artifacts/{artifactId}/download", () => {
+	it("streams the bytes with ETag, Range support and Content-Disposition", async () => {
+		const sm = await createModule({ type: "application" });
+		const form = new FormData();
+		form.append("file", new File(["0123456789"], "digits.txt"));
+		const art = await json(
+			await exports.default.fetch(`${BASE}/softwaremodules/${sm.id}/artifacts`, {
+				method: "POST",
+				headers: { Authorization: ADMIN_AUTH },
+				body: form,
+			}),
+			201,
+		);
+		const url = `${BASE}/softwaremodules/${sm.id}/artifacts/${art.id}/download`;
+		const full = await exports.default.fetch(url, { headers: { Authorization: ADMIN_AUTH } });
+		expect(full.status).toBe(200);
+		expect(await full.text()).toBe("0123456789");
+		expect(full.headers.get("ETag")).toBe(`"${art.hashes.sha1}"`);
+		expect(full.headers.get("Content-Disposition")).toContain("digits.txt");
+		const part = await exports.default.fetch(url, {
+			headers: { Authorization: ADMIN_AUTH, Range: "bytes=2-4" },
+		});
+		expect(part.status).toBe(206);
+		expect(await part.text()).toBe("234");
+	});
+
+	it("answers 410 binaryDeleted for a soft-deleted module and 404 for an unknown artifact", async () => {
+		const sm = await createModule({ type: "application" });
+		const form = new FormData();
+		form.append("file", new File(["gone soon"], "g.bin"));
+		const art = await json(
+			await exports.default.fetch(`${BASE}/softwaremodules/${sm.id}/artifacts`, {
+				method: "POST",
+				headers: { Authorization: ADMIN_AUTH },
+				body: form,
+			}),
+			201,
+		);
+		expect((await api("GET", `/softwaremodules/${sm.id}/artifacts/999999/download`)).status).toBe(
+			404,
+		);
+		await json(
+			await api("POST", "/distributionsets", [
+				{ name: `keep-${sm.id}`, version: "1", modules: [{ id: sm.id }] },
+			]),
+			201,
+		);
+		expect((await api("DELETE", `/softwaremodules/${sm.id}`)).status).toBe(204);
+		const res = await api("GET", `/softwaremodules/${sm.id}/artifacts/${art.id}/download`);
+		expect(res.status).toBe(410);
+		expect(await errorCode(res)).toBe("artifact.binaryDeleted");
+	});
+});
+
+runAuthMatrix({
+	method: "GET",
+	path: async () => {
+		const sm = await createModule({ type: "application" });
+		const form = new FormData();
+		form.append("file", new File([`auth ${sm.id}`], "a.bin"));
+		const res = await exports.default.fetch(`${BASE}/softwaremodules/${sm.id}/artifacts`, {
+			method: "POST",
+			headers: { Authorization: ADMIN_AUTH },
+			body: form,
+		});
+		const art = (await res.json()) as { id: number };
+		return `/rest/v1/softwaremodules/${sm.id}/artifacts/${art.id}/download`;
+	},
+	permissions: ["READ_SOFTWARE_MODULE_ARTIFACT"],
+	permittedStatus: 200,
+});

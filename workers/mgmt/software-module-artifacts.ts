@@ -32,6 +32,7 @@ import {
 } from "../../shared/artifacts/uploads";
 import {
 	type ArtifactRow,
+	findArtifact,
 	findUploadTarget,
 	listArtifacts,
 } from "../../shared/db/queries/artifacts";
@@ -39,6 +40,7 @@ import { assertConstraints } from "../../shared/domain/repository-constraints";
 import { DomainError, entityNotFound } from "../../shared/errors";
 import { audit, nonNull } from "../../shared/mgmt/repository-base";
 import { MgmtArtifact } from "../../shared/mgmt/software-modules";
+import { serveArtifact } from "../artifacts/serve-artifact";
 import { ApiError, springError } from "../http-errors";
 import { type MgmtEnv, requirePermission } from "../middleware/mgmt-auth";
 import { mgmtLink } from "./hal";
@@ -282,8 +284,40 @@ async function uploadPart(c: Context<MgmtEnv>) {
 	return c.json({ partNumber: part.partNumber, etag: part.etag }, 200);
 }
 
+/**
+ * GET …/artifacts/{artifactId}/download: the bytes, with Range/If-Match/If-Range as the DDI download
+ * (shared serveArtifact). 410 `artifact.binaryDeleted` once the module is soft-deleted.
+ */
+async function download(c: Context<MgmtEnv>) {
+	const softwareModuleId = moduleId(c);
+	const artifactId = Number(c.req.param("artifactId"));
+	const tenant = c.var.tenant;
+	const sm = await findUploadTarget(c.var.db, { tenant, softwareModuleId });
+	if (!sm) {
+		throw entityNotFound("SoftwareModule", softwareModuleId);
+	}
+	const artifact = Number.isInteger(artifactId)
+		? await findArtifact(c.var.db, { tenant, softwareModuleId, artifactId })
+		: undefined;
+	if (!artifact) {
+		throw entityNotFound("Artifact", c.req.param("artifactId") ?? "");
+	}
+	if (sm.deleted) {
+		throw new DomainError(
+			"artifact.binaryDeleted",
+			`Artifact binary of artifact ${artifact.id} has been deleted.`,
+		);
+	}
+	return serveArtifact(c.req.raw, c.env.ARTIFACTS, artifact);
+}
+
 /** Adds the artifact upload/download routes to the software module router. */
 export function registerArtifactTransferRoutes(router: OpenAPIHono<MgmtEnv>) {
+	router.get(
+		"/softwaremodules/:softwareModuleId/artifacts/:artifactId/download",
+		requirePermission("READ_SOFTWARE_MODULE_ARTIFACT"),
+		download,
+	);
 	router.post(
 		"/softwaremodules/:softwareModuleId/artifacts",
 		requirePermission("CREATE_SOFTWARE_MODULE"),
