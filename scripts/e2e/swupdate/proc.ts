@@ -93,7 +93,23 @@ export class Proc {
 		}
 		// The group leader may be gone while workers of the group still live.
 		this.signal("SIGKILL");
+		for (let i = 0; i < 30 && this.groupAlive(); i++) {
+			await sleep(100);
+		}
 		this.log.end();
+	}
+
+	private groupAlive(): boolean {
+		const pid = this.child.pid;
+		if (pid === undefined) {
+			return false;
+		}
+		try {
+			process.kill(-pid, 0);
+			return true;
+		} catch {
+			return false;
+		}
 	}
 
 	private signal(sig: NodeJS.Signals) {

@@ -6,6 +6,8 @@
  *   E2E_SCENARIOS=ok npm run test:e2e      just one
  *   E2E_KEEP=1 …                           keep the temp dir (logs, keys, images, server state)
  *   E2E_PORT=18234 …                       fixed port (default: a free one in 18200-18299)
+ *   E2E_NO_NAMESPACE=1 …                   run swupdate without a private /tmp (what happens where
+ *                                          unshare -m is not allowed)
  *   E2E_WIRE_LOG=1 …                       record every device request and answer in wire.log
  *   E2E_BASE_URL=http://127.0.0.1:8080 …   use a server that is already running (E2E_ADMIN_USER,
  *                                          E2E_ADMIN_PASSWORD; default admin/admin) instead of npm start

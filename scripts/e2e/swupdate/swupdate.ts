@@ -8,7 +8,7 @@
  * the runs fall back to plain processes, strictly one after another.
  */
 import { execFileSync } from "node:child_process";
-import { readdirSync, readFileSync } from "node:fs";
+import { readdirSync, readFileSync, readlinkSync } from "node:fs";
 import { Proc } from "./proc";
 import { HW_BOARD, HW_REVISION } from "./swu";
 
@@ -16,6 +16,9 @@ let namespaces: boolean | undefined;
 
 /** Whether `unshare -m` plus a tmpfs mount works here (root, or a container that allows it). */
 export function canUseMountNamespace(): boolean {
+	if (namespaces === undefined && process.env.E2E_NO_NAMESPACE === "1") {
+		namespaces = false;
+	}
 	if (namespaces === undefined) {
 		try {
 			execFileSync(
@@ -159,14 +162,22 @@ export function startSwupdate(o: {
 	return new Proc(o.label, "swupdate", o.args, { env, logFile: o.logFile, cwd: o.workDir });
 }
 
+/** swupdate processes that share this process's /tmp: same mount namespace, not already dead. */
 function runningSwupdates(): string[] {
+	const ownNamespace = readlinkSync("/proc/self/ns/mnt");
 	const pids: string[] = [];
 	for (const pid of readdirSync("/proc")) {
 		if (!/^\d+$/.test(pid)) {
 			continue;
 		}
 		try {
-			if (readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "swupdate") {
+			const stat = readFileSync(`/proc/${pid}/stat`, "utf8");
+			const state = stat.slice(stat.lastIndexOf(")") + 2, stat.lastIndexOf(")") + 3);
+			if (
+				readFileSync(`/proc/${pid}/comm`, "utf8").trim() === "swupdate" &&
+				state !== "Z" &&
+				readlinkSync(`/proc/${pid}/ns/mnt`) === ownNamespace
+			) {
 				pids.push(pid);
 			}
 		} catch {
