@@ -1,8 +1,9 @@
 /**
  * Test factories: tenants, targets, software modules with artifacts in R2, distribution sets and
- * assignments, built on the real query modules (tenant bootstrap, tenant config, artifact insert,
- * assignDistributionSet) so the rows look exactly like production ones. Every name is unique, because
- * storage is shared by all tests of a file.
+ * assignments, built on the real query modules (tenant bootstrap, tenant config, TargetManagement,
+ * SoftwareModule(Type)Management, DistributionSetManagement, artifact insert, assignDistributionSet) so
+ * the rows look exactly like production ones. Every name is unique, because storage is shared by all
+ * tests of a file.
  */
 import { eq } from "drizzle-orm";
 import { artifactKey } from "../../shared/artifacts/keys";
@@ -15,16 +16,12 @@ import {
 	type AssignmentResult,
 	assignDistributionSet,
 } from "../../shared/db/queries/deployments";
+import { insertDistributionSets } from "../../shared/db/queries/distribution-sets";
+import { insertSmTypes } from "../../shared/db/queries/software-module-types";
+import { insertSmMetadata, insertSoftwareModules } from "../../shared/db/queries/software-modules";
+import { insertTargets } from "../../shared/db/queries/targets";
 import { ensureTenant, normaliseTenant } from "../../shared/db/queries/tenants";
-import {
-	distributionSetModules,
-	distributionSets,
-	softwareModuleMetadata,
-	softwareModules,
-	softwareModuleTypes,
-	type TargetUpdateStatus,
-	targets,
-} from "../../shared/db/schema";
+import { distributionSets, softwareModules, targets } from "../../shared/db/schema";
 import { refreshPollEntries } from "../../shared/poll-cache";
 import { setTenantConfigs } from "../../shared/tenant-config";
 
@@ -64,36 +61,23 @@ export type GivenTarget = {
 	auth: string;
 };
 
-/** A target created the way the management API does (status `unknown` unless given). */
+/** A target created through TargetManagement (status `unknown`, attributes requested), as the API does. */
 export async function givenTarget(
 	env: Env,
-	o: {
-		tenant: string;
-		controllerId?: string;
-		token?: string;
-		targetTypeId?: number | null;
-		updateStatus?: TargetUpdateStatus;
-	},
+	o: { tenant: string; controllerId?: string; token?: string; targetTypeId?: number | null },
 ): Promise<GivenTarget> {
 	const tenant = normaliseTenant(o.tenant);
 	const controllerId = o.controllerId ?? uniqueName("dev");
 	const token = o.token ?? generateSecurityToken();
-	const [row] = await createDb(env.DB)
-		.insert(targets)
-		.values({
-			tenant,
-			controllerId,
-			name: controllerId,
-			securityToken: token,
-			updateStatus: o.updateStatus ?? "unknown",
-			targetTypeId: o.targetTypeId ?? null,
-			createdBy: "test",
-			lastModifiedBy: "test",
-		})
-		.returning({ id: targets.id });
+	const [row] = await insertTargets(createDb(env.DB), {
+		tenant,
+		by: "test",
+		items: [{ controllerId, securityToken: token, targetType: o.targetTypeId ?? null }],
+	});
 	if (!row) {
 		throw new Error("target not created");
 	}
+	// Target creation changes what the device sees (its poll entry), like every other write.
 	await refreshPollEntries(env, tenant, [row.id]);
 	return { tenant, id: row.id, controllerId, token, auth: `TargetToken ${token}` };
 }
@@ -104,16 +88,13 @@ export async function givenSoftwareModuleType(
 	o: { tenant: string; key?: string; maxAssignments?: number; minArtifacts?: number },
 ): Promise<{ id: number; key: string }> {
 	const key = o.key ?? uniqueName("smtype");
-	const [row] = await createDb(env.DB)
-		.insert(softwareModuleTypes)
-		.values({
-			tenant: normaliseTenant(o.tenant),
-			key,
-			name: key,
-			maxAssignments: o.maxAssignments ?? 1,
-			minArtifacts: o.minArtifacts ?? 0,
-		})
-		.returning({ id: softwareModuleTypes.id });
+	const [row] = await insertSmTypes(createDb(env.DB), {
+		tenant: normaliseTenant(o.tenant),
+		by: "test",
+		items: [
+			{ key, name: key, maxAssignments: o.maxAssignments ?? 1, minArtifacts: o.minArtifacts ?? 0 },
+		],
+	});
 	if (!row) {
 		throw new Error("software module type not created");
 	}
@@ -172,7 +153,11 @@ export async function givenArtifact(
 	return result.artifact;
 }
 
-/** A software module of a type (by key, default `os`) with optional artifacts and metadata. */
+/**
+ * A software module of a type (by key, default `os`) with optional artifacts and metadata, through
+ * SoftwareModuleManagement. `encrypted` is set directly: Updraft refuses to create encrypted modules
+ * (no encryption provider), but DDI must still show the flag of one.
+ */
 export async function givenSoftwareModule(
 	env: Env,
 	o: {
@@ -194,37 +179,30 @@ export async function givenSoftwareModule(
 	const tenant = normaliseTenant(o.tenant);
 	const db = createDb(env.DB);
 	const typeKey = o.typeKey ?? "os";
-	const type = await db.query.softwareModuleTypes.findFirst({
-		where: (t, { and, eq }) => and(eq(t.tenant, tenant), eq(t.key, typeKey)),
-	});
-	if (!type) {
-		throw new Error(`no software module type ${typeKey} in ${tenant}`);
-	}
 	const name = o.name ?? uniqueName("module");
 	const version = o.version ?? "1.0.0";
-	const [row] = await db
-		.insert(softwareModules)
-		.values({
-			tenant,
-			typeId: type.id,
-			name,
-			version,
-			encrypted: o.encrypted ?? false,
-			createdBy: "test",
-		})
-		.returning({ id: softwareModules.id });
+	const [row] = await insertSoftwareModules(db, {
+		tenant,
+		by: "test",
+		items: [{ name, version, typeKey }],
+	});
 	if (!row) {
 		throw new Error("software module not created");
 	}
+	if (o.encrypted) {
+		await db.update(softwareModules).set({ encrypted: true }).where(eq(softwareModules.id, row.id));
+	}
 	if (o.metadata?.length) {
-		await db.insert(softwareModuleMetadata).values(
-			o.metadata.map((m) => ({
-				softwareModuleId: row.id,
+		await insertSmMetadata(db, {
+			tenant,
+			id: row.id,
+			by: "test",
+			items: o.metadata.map((m) => ({
 				key: m.key,
 				value: m.value,
 				targetVisible: m.targetVisible ?? false,
 			})),
-		);
+		});
 	}
 	const artifacts: ArtifactRow[] = [];
 	for (const a of o.artifacts ?? []) {
@@ -233,7 +211,11 @@ export async function givenSoftwareModule(
 	return { id: row.id, typeKey, name, version, artifacts };
 }
 
-/** A distribution set of a type (by key, default `os_app`) holding the given modules. */
+/**
+ * A distribution set of a type (by key, default `os_app`) holding the given modules, through
+ * DistributionSetManagement. `valid: false` / `deleted: true` are set directly, to test assignment
+ * refusals without going through invalidation or deletion.
+ */
 export async function givenDistributionSet(
 	env: Env,
 	o: {
@@ -249,37 +231,35 @@ export async function givenDistributionSet(
 ): Promise<{ id: number; name: string; version: string; typeId: number }> {
 	const tenant = normaliseTenant(o.tenant);
 	const db = createDb(env.DB);
-	const typeKey = o.typeKey ?? "os_app";
-	const type = await db.query.distributionSetTypes.findFirst({
-		where: (t, { and, eq }) => and(eq(t.tenant, tenant), eq(t.key, typeKey)),
-	});
-	if (!type) {
-		throw new Error(`no distribution set type ${typeKey} in ${tenant}`);
-	}
 	const name = o.name ?? uniqueName("ds");
 	const version = o.version ?? "1.0";
-	const [row] = await db
-		.insert(distributionSets)
-		.values({
-			tenant,
-			typeId: type.id,
-			name,
-			version,
-			requiredMigrationStep: o.requiredMigrationStep ?? false,
-			valid: o.valid ?? true,
-			deleted: o.deleted ?? false,
-			createdBy: "test",
-		})
-		.returning({ id: distributionSets.id });
+	await insertDistributionSets(db, {
+		tenant,
+		by: "test",
+		items: [
+			{
+				name,
+				version,
+				typeKey: o.typeKey ?? "os_app",
+				moduleIds: o.modules,
+				requiredMigrationStep: o.requiredMigrationStep ?? false,
+			},
+		],
+	});
+	const row = await db.query.distributionSets.findFirst({
+		where: (d, { and, eq: equals }) =>
+			and(equals(d.tenant, tenant), equals(d.name, name), equals(d.version, version)),
+	});
 	if (!row) {
 		throw new Error("distribution set not created");
 	}
-	if (o.modules.length > 0) {
+	if (o.valid === false || o.deleted) {
 		await db
-			.insert(distributionSetModules)
-			.values(o.modules.map((smId) => ({ dsId: row.id, smId })));
+			.update(distributionSets)
+			.set({ valid: o.valid ?? true, deleted: o.deleted ?? false })
+			.where(eq(distributionSets.id, row.id));
 	}
-	return { id: row.id, name, version, typeId: type.id };
+	return { id: row.id, name, version, typeId: row.typeId };
 }
 
 /** The id of a distribution set type of the tenant by key. */
