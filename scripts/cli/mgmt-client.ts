@@ -7,6 +7,8 @@ import { CliError, EXIT, type ExitCode, exitCodeForStatus } from "./exit-codes";
 import type { Connection } from "./profile";
 
 export const REST = "/rest/v1";
+/** Extra attempts for a read after a transient failure (0.5 s, 1 s, 2 s apart). */
+const READ_RETRIES = 3;
 const HAWKBIT_CODE_PREFIX = "hawkbit.server.error.";
 
 /** A non-success HTTP answer, with hawkBit's error fields when the body had them. */
@@ -94,11 +96,35 @@ export class MgmtClient {
 		return this.connection.url;
 	}
 
-	/** One Management API call. `path` is below `/rest/v1` unless it starts with `http`. */
+	/**
+	 * One Management API call. Reads (GET/HEAD) are retried a few times after a lost connection or
+	 * a 502/503/504, as a busy or restarting server answers; writes never are (not idempotent).
+	 */
 	async request<T = unknown>(
 		method: string,
 		path: string,
 		opts: RequestOptions = {},
+	): Promise<ApiResponse<T>> {
+		const idempotent = method === "GET" || method === "HEAD";
+		for (let attempt = 1; ; attempt++) {
+			try {
+				return await this.#requestOnce<T>(method, path, opts);
+			} catch (err) {
+				const transient =
+					(err instanceof ApiError && [502, 503, 504].includes(err.status)) ||
+					(!(err instanceof ApiError) && err instanceof CliError && err.exitCode === EXIT.server);
+				if (!idempotent || !transient || attempt > READ_RETRIES || opts.signal?.aborted) {
+					throw err;
+				}
+				await new Promise((r) => setTimeout(r, 500 * 2 ** (attempt - 1)));
+			}
+		}
+	}
+
+	async #requestOnce<T>(
+		method: string,
+		path: string,
+		opts: RequestOptions,
 	): Promise<ApiResponse<T>> {
 		const fullPath = path.startsWith("/rest/") ? path : `${REST}${path}`;
 		const url = new URL(`${this.connection.url}${fullPath}`);

@@ -93,8 +93,25 @@ export async function watchRollout(
 	const started = Date.now();
 	const view = out.bars ? new BarView(out) : new LineView(out);
 	try {
+		let failures = 0;
 		for (;;) {
-			const snap = await fetchSnapshot(client, rolloutId, opts.signal);
+			let snap: RolloutSnapshot;
+			try {
+				snap = await fetchSnapshot(client, rolloutId, opts.signal);
+				failures = 0;
+			} catch (err) {
+				// A long watch outlives a server restart or a busy spell; give up only if it lasts.
+				if (
+					!(err instanceof CliError && err.exitCode === EXIT.server) ||
+					++failures > 10 ||
+					opts.signal?.aborted
+				) {
+					throw err;
+				}
+				out.note(`(server not answering: ${err.message}; retrying)`);
+				await sleep(opts.intervalMs, opts.signal);
+				continue;
+			}
 			view.render(snap);
 			const status = snap.rollout.status;
 			const errors = snap.rollout.totalTargetsPerStatus?.error ?? 0;

@@ -6,6 +6,7 @@
  * Bounded by design: at most MAX_DEVICES devices, at most MAX_DURATION_MS, a cap on requests in
  * flight, and loopback addresses only unless `allowRemote` is set.
  */
+import { setMaxListeners } from "node:events";
 import { isIP } from "node:net";
 import { DdiClient, Limiter, RequestStats } from "./ddi-client";
 import {
@@ -216,6 +217,8 @@ export async function simulate(o: SimulatorOptions): Promise<SimulationSummary> 
 	const random = o.seed === undefined ? Math.random : seededRandom(o.seed);
 	const stats = new RequestStats();
 	const stop = new AbortController();
+	// Every sleeping device and request in flight listens to it: thousands of listeners by design.
+	setMaxListeners(0, stop.signal);
 	let stoppedBy: SimulationSummary["stoppedBy"] = "duration";
 	const halt = (why: SimulationSummary["stoppedBy"]) => {
 		if (!stop.signal.aborted) {
