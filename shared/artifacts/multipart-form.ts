@@ -42,20 +42,35 @@ export function multipartBoundary(contentType: string | undefined | null): strin
 	return m?.[1] ?? m?.[2];
 }
 
-/** Position of `needle` in `hay` at or after `from`, or -1. */
-function indexOfBytes(hay: Uint8Array, needle: Uint8Array, from = 0): number {
-	const first = needle[0] as number;
-	const last = hay.length - needle.length;
-	let i = hay.indexOf(first, from);
-	while (i !== -1 && i <= last) {
-		let j = 1;
-		while (j < needle.length && hay[i + j] === needle[j]) {
-			j++;
+const skipTables = new WeakMap<Uint8Array, Int32Array>();
+
+/** Boyer–Moore–Horspool bad-character shifts (the delimiter is ~40 bytes: ~40-byte strides). */
+function skipTable(needle: Uint8Array): Int32Array {
+	let table = skipTables.get(needle);
+	if (!table) {
+		table = new Int32Array(256).fill(needle.length);
+		for (let i = 0; i < needle.length - 1; i++) {
+			table[needle[i] as number] = needle.length - 1 - i;
 		}
-		if (j === needle.length) {
+		skipTables.set(needle, table);
+	}
+	return table;
+}
+
+/** Position of `needle` in `hay` at or after `from`, or -1 (Horspool search). */
+function indexOfBytes(hay: Uint8Array, needle: Uint8Array, from = 0): number {
+	const last = needle.length - 1;
+	const skip = skipTable(needle);
+	let i = from;
+	while (i + last < hay.length) {
+		let j = last;
+		while (j >= 0 && hay[i + j] === needle[j]) {
+			j--;
+		}
+		if (j < 0) {
 			return i;
 		}
-		i = hay.indexOf(first, i + 1);
+		i += skip[hay[i + last] as number] as number;
 	}
 	return -1;
 }
