@@ -35,7 +35,9 @@ export async function listTargets(
 	q: { tenant: string; where?: SQL } & Page,
 ): Promise<{ rows: TargetView[]; total: number }> {
 	const cond = allOf(eq(targets.tenant, q.tenant), q.where);
-	const [rows, totals] = await db.batch([
+	// Not one D1 batch: batched rows come back by column name, and target_types.name (null for
+	// untyped targets) overwrote targets.name.
+	const [rows, totals] = await Promise.all([
 		db
 			.select(viewColumns)
 			.from(targets)
