@@ -88,6 +88,8 @@ export type CoordinatorInspection = {
 	ref: RolloutRef | undefined;
 	/** More chunked work is queued (the next alarm is due now). */
 	workPending: boolean;
+	/** Alarms handled so far. */
+	ticks: number;
 	/** Terminal outcomes counted per group and status. */
 	counts: Record<number, OutcomeCounts>;
 	alarm: number | null;
@@ -107,21 +109,30 @@ const SYSTEM_ACTOR = "system";
 const TERMINAL_STATUSES: readonly ActionStatus[] = ["FINISHED", "ERROR", "CANCELED", "DOWNLOADED"];
 
 type Snapshot = { rollout: RolloutRow; groups: RolloutGroupRow[] };
+/** Per-rollout overrides of the chunking defaults. */
+export type Tuning = { chunk?: number; budgetMs?: number; queries?: number };
 /** When the next alarm is due: now (more work), the running recheck, a time (startAt), or never. */
 type Wake = "now" | "recheck" | number | undefined;
 
+/**
+ * How much one alarm may still do. Exhausted only after at least one chunk was written, so every alarm
+ * makes progress whatever the tuning.
+ */
 class Budget {
 	readonly #deadline: number;
 	#queries: number;
+	#progressed = false;
 	constructor(ms: number, queries: number) {
 		this.#deadline = Date.now() + ms;
 		this.#queries = queries;
 	}
-	spend(queries: number): void {
+	/** Counts statements issued; `chunk` marks that real work was done. */
+	spend(queries: number, chunk = false): void {
 		this.#queries -= queries;
+		this.#progressed ||= chunk;
 	}
 	get exhausted(): boolean {
-		return this.#queries <= 0 || Date.now() >= this.#deadline;
+		return this.#progressed && (this.#queries <= 0 || Date.now() >= this.#deadline);
 	}
 }
 
@@ -130,6 +141,8 @@ export class RolloutCoordinator extends DurableObject<Env> {
 	#snap: Snapshot | undefined;
 	#queue: Promise<unknown> = Promise.resolve();
 	#pendingEvaluation: Promise<void> | undefined;
+	/** Set when something during an alarm asked for another alarm right away (e.g. a group was started). */
+	#wantNow = false;
 
 	constructor(ctx: DurableObjectState, env: Env) {
 		super(ctx, env);
@@ -289,6 +302,15 @@ export class RolloutCoordinator extends DurableObject<Env> {
 		await this.#wakeNow();
 	}
 
+	/**
+	 * Overrides chunk size and per-alarm budget for this rollout (benchmarks, and tests that need work
+	 * to span several alarms). Idempotent; `{}` restores the defaults.
+	 */
+	async tune(ref: RolloutRef, tuning: Tuning): Promise<void> {
+		this.#remember(ref);
+		this.#setMeta("tuning", tuning);
+	}
+
 	/** Resolves once every queued state change has run (tests, diagnostics). */
 	async settle(): Promise<void> {
 		for (;;) {
@@ -312,6 +334,7 @@ export class RolloutCoordinator extends DurableObject<Env> {
 		return {
 			ref: this.#ref,
 			workPending: this.#meta<boolean>("workPending") ?? false,
+			ticks: this.#meta<number>("ticks") ?? 0,
 			counts,
 			alarm: await this.ctx.storage.getAlarm(),
 		};
@@ -368,7 +391,10 @@ export class RolloutCoordinator extends DurableObject<Env> {
 			await this.#forget();
 			return;
 		}
-		const budget = new Budget(WORK_BUDGET_MS, QUERY_BUDGET);
+		this.#wantNow = false;
+		this.#setMeta("ticks", (this.#meta<number>("ticks") ?? 0) + 1);
+		const tuning = this.#meta<Tuning>("tuning") ?? {};
+		const budget = new Budget(tuning.budgetMs ?? WORK_BUDGET_MS, tuning.queries ?? QUERY_BUDGET);
 		let wake: Wake;
 		switch (snap.rollout.status) {
 			case "creating":
@@ -397,6 +423,9 @@ export class RolloutCoordinator extends DurableObject<Env> {
 		}
 		if (this.#ref === undefined) {
 			return; // forgotten (hard delete)
+		}
+		if (this.#wantNow) {
+			wake = "now";
 		}
 		this.#setMeta("workPending", wake === "now");
 		if (wake === "now") {
@@ -442,9 +471,9 @@ export class RolloutCoordinator extends DurableObject<Env> {
 						rolloutId: rollout.id,
 						groupId: g.id,
 						predicate,
-						limit: Math.min(TARGETS_PER_CHUNK, left),
+						limit: Math.min(this.#chunk(), left),
 					});
-					budget.spend(1);
+					budget.spend(1, true);
 					if (added > 0) {
 						continue;
 					}
@@ -525,10 +554,10 @@ export class RolloutCoordinator extends DurableObject<Env> {
 					template,
 					groupId: g.id,
 					afterTargetId: cursor,
-					limit: TARGETS_PER_CHUNK,
+					limit: this.#chunk(),
 					now: Date.now(),
 				});
-				budget.spend(3);
+				budget.spend(3, true);
 				if (!chunk) {
 					break;
 				}
@@ -622,7 +651,7 @@ export class RolloutCoordinator extends DurableObject<Env> {
 						createdBy: rollout.createdBy,
 					},
 					group: { id: g.id, name: g.name, confirmationRequired: g.confirmationRequired ?? false },
-					limit: TARGETS_PER_CHUNK,
+					limit: this.#chunk(),
 					options,
 					actor: rollout.lastModifiedBy,
 					now: Date.now(),
@@ -630,7 +659,7 @@ export class RolloutCoordinator extends DurableObject<Env> {
 						pending = this.#oweRefresh(ids);
 					},
 				});
-				budget.spend(10);
+				budget.spend(10, true);
 				if (!chunk) {
 					if (pending !== undefined) {
 						this.#paidRefresh(pending);
@@ -686,10 +715,10 @@ export class RolloutCoordinator extends DurableObject<Env> {
 			template: actionTemplate(rollout),
 			groupId: last.id,
 			predicate: groupTargetPredicate(source, last.targetFilterQuery, { frozen: false }),
-			limit: Math.min(TARGETS_PER_CHUNK, capacity - last.totalTargets),
+			limit: Math.min(this.#chunk(), capacity - last.totalTargets),
 			now: Date.now(),
 		});
-		budget.spend(4);
+		budget.spend(4, true);
 		if (added.length === 0) {
 			this.#setMeta("lastDynamicFill", Date.now());
 			return false;
@@ -717,12 +746,12 @@ export class RolloutCoordinator extends DurableObject<Env> {
 			}
 			const targets = await softCancelRolloutActionsChunk(d1, {
 				rolloutId: rollout.id,
-				limit: TARGETS_PER_CHUNK,
+				limit: this.#chunk(),
 				actor,
 				now: Date.now(),
 				beforeCommit: (ids) => void this.#oweRefresh(ids),
 			});
-			budget.spend(3);
+			budget.spend(3, true);
 			await this.#flushRefreshes();
 			if (targets.length === 0) {
 				break;
@@ -754,12 +783,12 @@ export class RolloutCoordinator extends DurableObject<Env> {
 			}
 			const targets = await forceQuitRolloutActionsChunk(d1, {
 				rolloutId: rollout.id,
-				limit: TARGETS_PER_CHUNK,
+				limit: this.#chunk(),
 				actor,
 				now: Date.now(),
 				beforeCommit: (ids) => void this.#oweRefresh(ids),
 			});
-			budget.spend(4);
+			budget.spend(4, true);
 			await this.#flushRefreshes();
 			if (targets.length === 0) {
 				break;
@@ -791,8 +820,8 @@ export class RolloutCoordinator extends DurableObject<Env> {
 			if (budget.exhausted) {
 				return "now";
 			}
-			const n = await deleteGroupMembersChunk(d1, { rolloutId, limit: TARGETS_PER_CHUNK });
-			budget.spend(1);
+			const n = await deleteGroupMembersChunk(d1, { rolloutId, limit: this.#chunk() });
+			budget.spend(1, true);
 			if (n === 0) {
 				break;
 			}
@@ -810,9 +839,9 @@ export class RolloutCoordinator extends DurableObject<Env> {
 			}
 			const n = await deleteScheduledActionsChunk(this.env.DB, {
 				rolloutId,
-				limit: TARGETS_PER_CHUNK,
+				limit: this.#chunk(),
 			});
-			budget.spend(1);
+			budget.spend(1, true);
 			if (n === 0) {
 				return false;
 			}
@@ -979,6 +1008,7 @@ export class RolloutCoordinator extends DurableObject<Env> {
 	}
 
 	async #wakeNow(): Promise<void> {
+		this.#wantNow = true;
 		this.#setMeta("workPending", true);
 		const current = await this.ctx.storage.getAlarm();
 		const now = Date.now();
@@ -1038,6 +1068,11 @@ export class RolloutCoordinator extends DurableObject<Env> {
 			key,
 			JSON.stringify(value),
 		);
+	}
+
+	/** Targets per chunk statement (hawkBit's 5 000 unless tuned). */
+	#chunk(): number {
+		return this.#meta<Tuning>("tuning")?.chunk ?? TARGETS_PER_CHUNK;
 	}
 
 	#markActivating(groupId: number): void {
