@@ -20,6 +20,11 @@ import {
 } from "./db/queries/tenant-configs";
 import { ensureTenant, normaliseTenant } from "./db/queries/tenants";
 import {
+	MAX_SIGNED_URL_TTL_MS,
+	MIN_SIGNED_URL_TTL_MS,
+	validateCdnUrlPattern,
+} from "./domain/download-links";
+import {
 	type PollingTime,
 	PollingTimeError,
 	parseDuration,
@@ -99,6 +104,30 @@ export const TENANT_CONFIG_DEFINITIONS = {
 	"action.delete.allowed.statuses": definition({
 		type: "string",
 		default: "CANCELED,ERROR,FINISHED",
+	}),
+	// Updraft extensions (not in hawkBit): where devices download artifacts from, see
+	// shared/domain/download-links.ts and docs/downloads.md.
+	"download.signedUrls.enabled": definition({ type: "boolean", default: false }),
+	"download.signedUrls.ttl": definition({
+		type: "string",
+		default: "01:00:00",
+		validate: (v: string) => {
+			const ms = parseDuration(v);
+			if (ms < MIN_SIGNED_URL_TTL_MS || ms > MAX_SIGNED_URL_TTL_MS) {
+				throw invalidValue("download.signedUrls.ttl must be between 00:01:00 and 7 days.");
+			}
+		},
+	}),
+	"download.cdn.urlPattern": definition({
+		type: "string",
+		default: "",
+		validate: (v: string) => {
+			try {
+				validateCdnUrlPattern(v);
+			} catch (err) {
+				throw invalidValue((err as Error).message);
+			}
+		},
 	}),
 } as const;
 

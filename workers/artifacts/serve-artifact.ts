@@ -132,8 +132,11 @@ function contentRange(r: ByteRange, length: number): string {
 	return `bytes ${r.start}-${r.end}/${length}`;
 }
 
-function baseHeaders(a: ServableArtifact): Headers {
+function baseHeaders(a: ServableArtifact, cacheControl: string | undefined): Headers {
 	const h = new Headers();
+	if (cacheControl) {
+		h.set("Cache-Control", cacheControl);
+	}
 	h.set("Content-Disposition", contentDisposition(a.filename));
 	if (a.createdAt > 0) {
 		h.set("Last-Modified", new Date(a.createdAt).toUTCString());
@@ -146,16 +149,35 @@ function baseHeaders(a: ServableArtifact): Headers {
 	return h;
 }
 
-async function readRange(bucket: R2Bucket, key: string, r?: ByteRange): Promise<R2ObjectBody> {
-	const object = await bucket.get(
-		key,
-		r ? { range: { offset: r.start, length: r.end - r.start + 1 } } : undefined,
-	);
-	if (!object) {
-		throw new DomainError("artifact.loadFailed", `The artifact binary ${key} could not be loaded`);
-	}
-	return object;
+/**
+ * Reads an artifact's bytes: the whole file, or one range. Throws DomainError `artifact.loadFailed` when
+ * the bytes are gone. The default reads R2; workers/artifacts/artifact-cache.ts puts the Cache API first.
+ */
+export type ArtifactByteSource = (range?: ByteRange) => Promise<ReadableStream<Uint8Array>>;
+
+/** Reads straight from R2, one (ranged) GET per call. */
+export function r2ByteSource(bucket: R2Bucket, key: string): ArtifactByteSource {
+	return async (r) => {
+		const object = await bucket.get(
+			key,
+			r ? { range: { offset: r.start, length: r.end - r.start + 1 } } : undefined,
+		);
+		if (!object) {
+			throw new DomainError(
+				"artifact.loadFailed",
+				`The artifact binary ${key} could not be loaded`,
+			);
+		}
+		return object.body;
+	};
 }
+
+export type ServeOptions = {
+	/** Where the bytes come from (default: R2 at `r2Key`). */
+	source?: ArtifactByteSource;
+	/** `Cache-Control` of the answer; none by default (hawkBit sends none). */
+	cacheControl?: string;
+};
 
 /** Whether this request is a plain full download (what hawkBit logs as a DOWNLOAD entry). */
 export function isFullDownload(req: Request): boolean {
@@ -164,17 +186,20 @@ export function isFullDownload(req: Request): boolean {
 
 /**
  * Answers a GET or HEAD for the artifact. The caller has already checked that the requester may have it.
- * Streams straight from R2: nothing is buffered, a range costs one ranged R2 read per part.
+ * Streams from the byte source (R2 unless `opts.source` says otherwise): nothing is buffered, a range
+ * costs one ranged read per part.
  */
 export async function serveArtifact(
 	req: Request,
 	bucket: R2Bucket,
 	a: ServableArtifact,
+	opts: ServeOptions = {},
 ): Promise<Response> {
 	if (!ifMatchSatisfied(req.headers.get("If-Match"), a.sha1)) {
 		return new Response(null, { status: 412 });
 	}
-	const headers = baseHeaders(a);
+	const read = opts.source ?? r2ByteSource(bucket, a.r2Key);
+	const headers = baseHeaders(a, opts.cacheControl);
 	const isGet = req.method === "GET";
 	const rangeHeader = isGet ? req.headers.get("Range") : null;
 	let ranges: ByteRange[] = [];
@@ -195,16 +220,15 @@ export async function serveArtifact(
 		if (!isGet) {
 			return new Response(null, { status: 200, headers });
 		}
-		const object = await readRange(bucket, a.r2Key);
-		return new Response(object.body, { status: 200, headers });
+		return new Response(await read(), { status: 200, headers });
 	}
 
 	if (ranges.length === 1) {
 		const [r] = ranges as [ByteRange];
-		const object = await readRange(bucket, a.r2Key, r);
+		const body = await read(r);
 		headers.set("Content-Range", contentRange(r, a.size));
 		headers.set("Content-Length", String(r.end - r.start + 1));
-		return new Response(object.body, { status: 206, headers });
+		return new Response(body, { status: 206, headers });
 	}
 
 	// multipart/byteranges as hawkBit writes it (RFC 2046, no preamble/epilogue): the first part opens
@@ -222,15 +246,15 @@ export async function serveArtifact(
 		ranges.reduce((n, r) => n + r.end - r.start + 1, 0) +
 		closing.byteLength;
 	// Fail before the 206 is committed if the binary is gone.
-	const first = await readRange(bucket, a.r2Key, ranges[0]);
+	const first = await read(ranges[0]);
 	const { readable, writable } = new FixedLengthStream(total);
 	const write = async () => {
 		const writer = writable.getWriter();
 		try {
 			for (const [i, r] of ranges.entries()) {
 				await writer.write(partHeads[i] as Uint8Array);
-				const object = i === 0 ? first : await readRange(bucket, a.r2Key, r);
-				const reader = object.body.getReader();
+				const part = i === 0 ? first : await read(r);
+				const reader = part.getReader();
 				for (;;) {
 					const { done, value } = await reader.read();
 					if (done) {

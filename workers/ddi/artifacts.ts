@@ -19,6 +19,8 @@ import {
 import { artifacts, softwareModules, targets } from "../../shared/db/schema";
 import { MESSAGES } from "../../shared/domain/action-status";
 import { DomainError, entityNotFound } from "../../shared/errors";
+import { openArtifactBytes } from "../artifacts/artifact-cache";
+import { ddiArtifactLinker } from "../artifacts/download-links";
 import { isFullDownload, md5SumResponse, serveArtifact } from "../artifacts/serve-artifact";
 import { springError } from "../http-errors";
 import type { DdiEnv } from "../middleware/ddi-auth";
@@ -82,8 +84,9 @@ export const artifactRoutes = new Hono<DdiEnv>()
 		const { target } = await findTargetAndModule(c, controllerId, moduleId);
 		const db = c.get("db");
 		// Allowed for an open action with the module, or for the module of the installed action.
+		const open = await findDownloadAction(db, { targetId: target.id, softwareModuleId: moduleId });
 		const allowed =
-			(await findDownloadAction(db, { targetId: target.id, softwareModuleId: moduleId })) ??
+			open ??
 			(await findInstalledActionWithModule(db, {
 				targetId: target.id,
 				softwareModuleId: moduleId,
@@ -91,18 +94,26 @@ export const artifactRoutes = new Hono<DdiEnv>()
 		if (allowed === undefined) {
 			throw notAssigned(moduleId, controllerId);
 		}
+		// Signed links only when the download itself is allowed (not for the installed action's module).
+		const linker = ddiArtifactLinker(c, controllerId, open !== undefined);
 		const rows = await db.query.artifacts.findMany({
 			where: and(eq(artifacts.tenant, c.get("tenant")), eq(artifacts.softwareModuleId, moduleId)),
 			orderBy: artifacts.id,
 		});
 		const origin = requestOrigin(c);
 		return c.json(
-			rows.map(
-				(a): DdiArtifact =>
-					toDdiArtifact(
-						a,
-						artifactLinks(origin, c.get("tenant"), controllerId, moduleId, a.filename),
-					),
+			await Promise.all(
+				rows.map(
+					async (a): Promise<DdiArtifact> =>
+						toDdiArtifact(
+							a,
+							await linker(
+								moduleId,
+								a,
+								artifactLinks(origin, c.get("tenant"), controllerId, moduleId, a.filename),
+							),
+						),
+				),
 			),
 		);
 	})
@@ -155,5 +166,10 @@ export const artifactRoutes = new Hono<DdiEnv>()
 		if (md5) {
 			return md5SumResponse(artifact.md5, artifact.filename, c.req.method);
 		}
-		return serveArtifact(c.req.raw, c.env.ARTIFACTS, artifact);
+		// Bytes from this location's cache when it has them; the access check above has passed.
+		const bytes = await openArtifactBytes(c.env.ARTIFACTS, c.executionCtx, artifact.r2Key, {
+			size: artifact.size,
+			uploaded: artifact.createdAt,
+		});
+		return serveArtifact(c.req.raw, c.env.ARTIFACTS, artifact, { source: bytes?.source });
 	});

@@ -26,6 +26,7 @@ import {
 	MESSAGES,
 } from "../../shared/domain/action-status";
 import { scheduleOf } from "../../shared/domain/maintenance-window";
+import { ddiArtifactLinker } from "../artifacts/download-links";
 import { springError } from "../http-errors";
 import type { DdiEnv } from "../middleware/ddi-auth";
 import { notifyRolloutActionFinished } from "../rollouts/notify";
@@ -190,23 +191,36 @@ export async function buildDeployment(
 		},
 		Date.now(),
 	);
-	const chunks = modules.map((m): DdiChunk => {
-		const chunk: DdiChunk = {
-			part: chunkPart(m.typeKey),
-			version: m.version,
-			name: m.name,
-			artifacts: m.artifacts.map((a) =>
-				toDdiArtifact(a, artifactLinks(origin, tenant, controllerId, m.id, a.filename)),
-			),
-		};
-		if (m.encrypted) {
-			chunk.encrypted = true;
-		}
-		if (m.metadata.length > 0) {
-			chunk.metadata = m.metadata;
-		}
-		return chunk;
-	});
+	// Signed links only where the download itself is allowed (open, not canceling action).
+	const linker = ddiArtifactLinker(
+		c,
+		controllerId,
+		action.active && !isCancelingOrCanceled(action.status),
+	);
+	const chunks = await Promise.all(
+		modules.map(async (m): Promise<DdiChunk> => {
+			const chunk: DdiChunk = {
+				part: chunkPart(m.typeKey),
+				version: m.version,
+				name: m.name,
+				artifacts: await Promise.all(
+					m.artifacts.map(async (a) =>
+						toDdiArtifact(
+							a,
+							await linker(m.id, a, artifactLinks(origin, tenant, controllerId, m.id, a.filename)),
+						),
+					),
+				),
+			};
+			if (m.encrypted) {
+				chunk.encrypted = true;
+			}
+			if (m.metadata.length > 0) {
+				chunk.metadata = m.metadata;
+			}
+			return chunk;
+		}),
+	);
 	const { download, update, maintenanceWindow } = handling;
 	// hawkBit's field order: download, update, maintenanceWindow (only with a schedule), chunks.
 	return maintenanceWindow
