@@ -71,7 +71,9 @@ describe("GET /rest/v1/softwaremodules", () => {
 		expect(page).toMatchObject({
 			total: 1,
 			size: 1,
-			content: [{ id: vendorless.id, type: "application" }],
+			content: [
+				{ id: vendorless.id, name: vendorless.name, type: "application", typeName: "Application" },
+			],
 		});
 		expect(Object.keys(page.content[0]._links)).toEqual(["self"]);
 	});
