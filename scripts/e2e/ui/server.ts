@@ -30,16 +30,20 @@ export async function freePort(): Promise<number> {
 
 export type Server = { base: string; stop: () => Promise<void>; log: () => string };
 
-export async function startServer(): Promise<Server> {
+/**
+ * Starts the server. With `persistDir` the data survives `stop()` (the caller removes it); without,
+ * a temporary directory is used and removed on stop.
+ */
+export async function startServer(persistDir?: string): Promise<Server & { persistDir: string }> {
 	const port = await freePort();
-	const dir = mkdtempSync(join(tmpdir(), "updraft-ui-e2e-"));
+	const dir = persistDir ?? mkdtempSync(join(tmpdir(), "updraft-ui-e2e-"));
 	let output = "";
 	const child: ChildProcess = spawn("npm", ["start"], {
 		env: {
 			...process.env,
 			PORT: String(port),
 			HOST: "127.0.0.1",
-			PERSIST_DIR: join(dir, "state"),
+			PERSIST_DIR: persistDir ?? join(dir, "state"),
 			ADMIN_USER: "admin",
 			ADMIN_PASSWORD: "admin",
 			WRANGLER_SEND_METRICS: "false",
@@ -68,7 +72,9 @@ export async function startServer(): Promise<Server> {
 				// already gone
 			}
 		}
-		rmSync(dir, { recursive: true, force: true });
+		if (!persistDir) {
+			rmSync(dir, { recursive: true, force: true });
+		}
 	};
 	const auth = `Basic ${Buffer.from("admin:admin").toString("base64")}`;
 	const deadline = Date.now() + 180_000;
@@ -79,7 +85,7 @@ export async function startServer(): Promise<Server> {
 		try {
 			const res = await fetch(`${base}/rest/v1/userinfo`, { headers: { Authorization: auth } });
 			if (res.status === 200) {
-				return { base, stop, log: () => output };
+				return { base, stop, log: () => output, persistDir: persistDir ?? join(dir, "state") };
 			}
 		} catch {
 			// not listening yet
