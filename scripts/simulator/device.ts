@@ -30,6 +30,9 @@ export type DeviceConfig = {
 	random: () => number;
 };
 
+/** Attempts per feedback POST (the first and two retries). */
+const FEEDBACK_ATTEMPTS = 3;
+
 export type UpdateResult = "success" | "failure" | "download-failure" | "downloaded" | "gone";
 
 export type DeviceEvent =
@@ -98,6 +101,8 @@ export class VirtualDevice {
 	#serverSleepMs: number | undefined;
 	/** Actions whose artifacts are on the device already (maintenance window waits). */
 	readonly #downloaded = new Set<string>();
+	/** Actions this device has begun (for counting each once). */
+	readonly #started = new Set<string>();
 	/** Actions this device finished, with the final feedback to repeat if the server asks again. */
 	readonly #finished = new Map<string, unknown>();
 	#done = false;
@@ -262,7 +267,9 @@ export class VirtualDevice {
 		const actionId = String(action.id ?? linkedId);
 		const deployment = action.deployment ?? {};
 		const cid = this.config.controllerId;
-		if (!this.#downloaded.has(actionId)) {
+		if (!this.#started.has(actionId)) {
+			// Once per action, also when a lost feedback makes the device go through it again.
+			this.#started.add(actionId);
 			this.emit({ type: "action-started", controllerId: cid, actionId });
 		}
 		if (
@@ -398,14 +405,30 @@ export class VirtualDevice {
 		body: unknown,
 	): Promise<number> {
 		const url = `${this.ddi.controllerUrl(this.config.controllerId)}/${channel}/${encodeURIComponent(actionId)}/feedback`;
-		const res = await this.ddi.json("feedback", url, this.config.authorization, {
-			method: "POST",
-			body,
-		});
-		if (res.status !== 200 && res.status !== 410) {
-			throw new Error(`${channel} feedback for action ${actionId} answered ${res.status}`);
+		// A device retries a lost or refused (5xx) status report a few times before giving up on
+		// the step; giving up means going through the action again after the next poll.
+		for (let attempt = 1; ; attempt++) {
+			let status: number;
+			try {
+				status = (
+					await this.ddi.json("feedback", url, this.config.authorization, { method: "POST", body })
+				).status;
+			} catch (err) {
+				if (attempt >= FEEDBACK_ATTEMPTS || this.ddi.opts.signal.aborted) {
+					throw err;
+				}
+				await sleep(1000 * attempt, this.ddi.opts.signal);
+				continue;
+			}
+			if (status === 200 || status === 410) {
+				// 410 on a retry: the lost attempt had arrived and closed the action.
+				return status === 410 && attempt > 1 ? 200 : status;
+			}
+			if (status < 500 || attempt >= FEEDBACK_ATTEMPTS) {
+				throw new Error(`${channel} feedback for action ${actionId} answered ${status}`);
+			}
+			await sleep(1000 * attempt, this.ddi.opts.signal);
 		}
-		return res.status;
 	}
 }
 
