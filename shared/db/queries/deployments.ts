@@ -459,13 +459,13 @@ export async function assignDistributionSet(
 				d1
 					.prepare(
 						`UPDATE actions SET status = 'CANCELED', last_modified_at = ?2, last_modified_by = ?3
-						 WHERE tenant = ?1 AND active = 0 AND status = 'SCHEDULED' AND target_id IN (SELECT value FROM json_each(?4))`,
+						 WHERE +tenant = ?1 AND active = 0 AND status = 'SCHEDULED' AND target_id IN (SELECT value FROM json_each(?4))`,
 					)
 					.bind(tenant, now, user, ids),
 				d1
 					.prepare(
 						`UPDATE targets SET assigned_ds_id = ?2, update_status = 'pending', last_modified_at = ?3, last_modified_by = ?4
-						 WHERE tenant = ?1 AND id IN (SELECT value FROM json_each(?5))`,
+						 WHERE +tenant = ?1 AND id IN (SELECT value FROM json_each(?5))`,
 					)
 					.bind(tenant, ds.id, now, user, ids),
 			);
@@ -475,7 +475,7 @@ export async function assignDistributionSet(
 					.prepare(
 						`UPDATE targets SET assigned_ds_id = ?2, installed_ds_id = ?2, installation_date = ?3, update_status = 'in_sync',
 						   last_modified_at = ?3, last_modified_by = ?4
-						 WHERE tenant = ?1 AND id IN (SELECT value FROM json_each(?5))`,
+						 WHERE +tenant = ?1 AND id IN (SELECT value FROM json_each(?5))`,
 					)
 					.bind(tenant, ds.id, now, user, ids),
 			);
@@ -542,12 +542,14 @@ export async function assignDistributionSet(
 				)
 				.bind(tenant, ds.id, user, now, json),
 			// The new actions are exactly those of this DS, created now, without any history yet.
+			// `+column` keeps SQLite off the (tenant, ds) index: each JSON row finds its action through the
+			// target index instead of scanning every action of the DS (n × m at 5000 targets).
 			d1
 				.prepare(
 					`INSERT INTO action_statuses (tenant, action_id, status, timestamp, messages, created_at, created_by, last_modified_at, last_modified_by)
 					 SELECT a.tenant, a.id, json_extract(j.value, '$.entryStatus'), ?3, json_extract(j.value, '$.messages'), ?3, ?4, ?3, ?4
-					 FROM actions a JOIN json_each(?5) j ON a.target_id = json_extract(j.value, '$.t')
-					 WHERE a.tenant = ?1 AND a.ds_id = ?2 AND a.created_at = ?3
+					 FROM json_each(?5) j JOIN actions a ON a.target_id = json_extract(j.value, '$.t')
+					 WHERE +a.tenant = ?1 AND +a.ds_id = ?2 AND +a.created_at = ?3
 					   AND NOT EXISTS (SELECT 1 FROM action_statuses s WHERE s.action_id = a.id)`,
 				)
 				.bind(tenant, ds.id, now, user, json),
@@ -586,7 +588,9 @@ function closeOrCancelActiveActions(
 	d1: D1Database,
 	p: { tenant: string; ids: string; now: number; user: string; autoclose: boolean },
 ): D1PreparedStatement[] {
-	const where = `a.tenant = ?1 AND a.active = 1 ${p.autoclose ? "" : "AND a.status <> 'CANCELING'"}
+	// `+a.tenant`: the ids already belong to the tenant; this keeps SQLite on the target index instead of
+	// walking every action of the tenant once per chunk.
+	const where = `+a.tenant = ?1 AND a.active = 1 ${p.autoclose ? "" : "AND a.status <> 'CANCELING'"}
 		AND a.target_id IN (SELECT value FROM json_each(?2))
 		AND NOT EXISTS (SELECT 1 FROM distribution_sets d WHERE d.id = a.ds_id AND d.required_migration_step = 1)`;
 	const status = p.autoclose ? "CANCELED" : "CANCELING";
