@@ -74,13 +74,13 @@ async function until<T>(
 	throw new Error(`timed out waiting for ${what}${last ? `: ${last}` : ""}`);
 }
 
-async function shot(page: Page, name: string) {
+async function shot(page: Page, name: string, fullPage = false) {
 	if (!SCREENSHOTS) {
 		return;
 	}
 	await page.evaluate(() => document.getElementById("toasts")?.replaceChildren());
 	await page.waitForTimeout(400);
-	await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage: false });
+	await page.screenshot({ path: join(SCREENSHOTS, `${name}.png`), fullPage });
 }
 
 async function signIn(page: Page, base: string, user: string, password: string) {
@@ -350,7 +350,7 @@ async function main() {
 				await row.getByText("Firmware:1.0.0").waitFor();
 				await row.getByText("Show").click();
 				await row.getByText("installed firmware 1.0.0 on slot B").waitFor();
-				await shot(page, "target");
+				await shot(page, "target", true);
 			},
 		);
 

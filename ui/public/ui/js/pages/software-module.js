@@ -86,6 +86,8 @@ export default async function softwareModule({ params, signal }) {
 		},
 		h("strong", null, "Drop files here"),
 		" or click to choose. Each file becomes an artifact of this module.",
+		h("br"),
+		h("small", null, "Files over 100 MB: npx updraft push (resumable upload)."),
 	);
 
 	/** Uploads files one after the other, each with its own progress bar. */
@@ -125,7 +127,15 @@ export default async function softwareModule({ params, signal }) {
 			} catch (err) {
 				cancel.remove();
 				pct.textContent = "failed";
-				replace(slot, errorBox(err).firstChild);
+				// A Worker takes at most one request body of ~100 MB (plan dependent); bigger files go
+				// through the resumable upload API, which the release CLI drives.
+				const shown =
+					err instanceof ApiError && err.status === 413
+						? {
+								message: `${file.name} is larger than one request may be here. Upload it with the resumable upload API: npx updraft push (docs/artifacts-upload.md).`,
+							}
+						: err;
+				replace(slot, errorBox(shown).firstChild);
 			}
 		}
 	}
