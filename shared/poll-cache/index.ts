@@ -160,6 +160,29 @@ export async function refreshPollEntries(
 }
 
 /**
+ * For writes that change nothing an entry holds except, possibly, which `pollingTime` override matches
+ * (target metadata, auto-confirm, tag / target type / distribution set names): with `targetIds` those
+ * targets are refreshed, without them (a rename reaching many targets) a new generation starts. Nothing
+ * happens when the tenant has no overrides, the common case. Call it after the D1 write has committed.
+ */
+export async function refreshPollingOverrides(
+	env: PollCacheBindings,
+	tenant: string,
+	targetIds?: number[],
+): Promise<void> {
+	const name = normaliseTenant(tenant);
+	const snapshot = await readTenantConfigSnapshot(env, name, { fresh: true });
+	if (snapshotPollingTime(snapshot).overrides.length === 0) {
+		return;
+	}
+	if (targetIds === undefined) {
+		await bumpPollGeneration(env, name);
+		return;
+	}
+	await refreshPollEntries(env, name, targetIds);
+}
+
+/**
  * Recomputes one device's entry by controller id from D1 and writes it; `undefined` when the target does
  * not exist (nothing is cached for unknown devices).
  */

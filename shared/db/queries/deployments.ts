@@ -51,7 +51,7 @@ import {
 import { validateMaintenanceSchedule } from "../../domain/maintenance-window";
 import { checkDsAssignable, isDistributionSetComplete } from "../../domain/repository-rules";
 import { DomainError, entityNotFound } from "../../errors";
-import { refreshPollEntries } from "../../poll-cache";
+import { refreshPollEntries, refreshPollingOverrides } from "../../poll-cache";
 import { getTenantConfigValues } from "../../tenant-config";
 import type { Db } from "../client";
 import { type ActionType, actionStatuses, actions, distributionSets, targets } from "../schema";
@@ -1294,6 +1294,8 @@ export async function deactivateAutoConfirm(
 	)
 		.bind(tenant, target.id, Date.now(), q.user)
 		.run();
+	// Nothing on the poll changes but a pollingTime override on `autoconfirm` may stop matching.
+	await refreshPollingOverrides(env, tenant, [target.id]);
 }
 
 /**
