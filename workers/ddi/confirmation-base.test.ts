@@ -234,6 +234,25 @@ describe("POST /{tenant}/controller/v1/{controllerId}/confirmationBase/activateA
 		});
 	});
 
+	it("answers 404 error JSON for an unknown controller (gateway token)", async () => {
+		const tenant = await givenTenant(env, {
+			config: {
+				"authentication.gatewaytoken.enabled": true,
+				"authentication.gatewaytoken.key": "gw-key",
+			},
+		});
+		for (const op of ["activateAutoConfirm", "deactivateAutoConfirm"]) {
+			const res = await call(tenant, `nobody-${op}/confirmationBase/${op}`, {
+				method: "POST",
+				headers: { Authorization: "GatewayToken gw-key" },
+			});
+			expect(res.status).toBe(404);
+			expect(await res.json()).toMatchObject({
+				errorCode: "hawkbit.server.error.repo.entityNotFound",
+			});
+		}
+	});
+
 	it("answers 400 for a malformed body", async () => {
 		const tenant = await givenTenant(env);
 		const target = await givenTarget(env, { tenant });

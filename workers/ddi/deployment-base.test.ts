@@ -208,6 +208,16 @@ describe("GET /{tenant}/controller/v1/{controllerId}/deploymentBase/{actionId}",
 		expect(poll._links.deploymentBase?.href).toContain(`/deploymentBase/${t.actionId}?c=`);
 	});
 
+	it("still returns a finished action's deployment, without marking it RETRIEVED", async () => {
+		const t = await givenAssignedTarget(env);
+		await post(t, `deploymentBase/${t.actionId}/feedback`, feedback("closed", "success"));
+		const res = await get(t, `deploymentBase/${t.actionId}`);
+		expect(res.status).toBe(200);
+		expect(((await res.json()) as DeploymentBody).id).toBe(String(t.actionId));
+		expect(await readAction(t.actionId)).toMatchObject({ status: "FINISHED", active: false });
+		expect((await readHistory(t.actionId)).at(-1)?.status).toBe("FINISHED");
+	});
+
 	it("returns the device's messages newest first with actionHistory, without server messages", async () => {
 		const t = await givenAssignedTarget(env);
 		for (const detail of ["Download done", "Write firmware", "Reboot"]) {
