@@ -4,15 +4,17 @@
  */
 import { describe, expect, it } from "vitest";
 import {
-	expandAuthorities as serverExpand,
 	KNOWN_AUTHORITIES,
 	PERMISSIONS,
+	expandAuthorities as serverExpand,
 } from "../../shared/domain/permissions";
 // @ts-expect-error plain browser module without type declarations
 import { expandAuthorities as uiExpand } from "../../ui/public/ui/js/permissions.js";
 
 const uiPermissions = (granted: string[]) =>
-	[...(uiExpand(granted) as Set<string>)].filter((a) => (PERMISSIONS as readonly string[]).includes(a)).sort();
+	[...(uiExpand(granted) as Set<string>)]
+		.filter((a) => (PERMISSIONS as readonly string[]).includes(a))
+		.sort();
 
 describe("ui/public/ui/js/permissions.js", () => {
 	it("expands every authority the server knows exactly as the server does", () => {

@@ -52,7 +52,9 @@ describe("customGroupSizes", () => {
 
 describe("groupQuery", () => {
 	it("ANDs the group filter with the rollout filter", () => {
-		expect(groupQuery("tag==prod", "attribute.ring==canary")).toBe("(tag==prod);(attribute.ring==canary)");
+		expect(groupQuery("tag==prod", "attribute.ring==canary")).toBe(
+			"(tag==prod);(attribute.ring==canary)",
+		);
 		expect(groupQuery("tag==prod", "")).toBe("tag==prod");
 	});
 });
