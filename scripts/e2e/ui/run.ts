@@ -516,21 +516,47 @@ async function main() {
 			await page.getByRole("img", { name: /Targets by update status: In sync: 6/ }).waitFor();
 		});
 
-		await check("targets list: sorting and an RSQL error shown in place", async () => {
-			await nav(page, "Targets");
-			await page.getByRole("button", { name: "Update status" }).click();
-			await page
-				.getByRole("columnheader", { name: "Update status" })
-				.and(page.locator("[aria-sort=ascending]"))
-				.waitFor();
-			await shot(page, "targets");
-			await page.getByLabel("Filter targets (RSQL)").fill("nosuchfield==1");
-			await page.getByRole("button", { name: "Filter", exact: true }).click();
-			await page
-				.getByRole("alert")
-				.filter({ hasText: /nosuchfield/i })
-				.waitFor();
-		});
+		await check(
+			"targets list: sorting, saved filters and an RSQL error shown in place",
+			async () => {
+				await nav(page, "Targets");
+				await page.getByRole("button", { name: "Update status" }).click();
+				await page
+					.getByRole("columnheader", { name: "Update status" })
+					.and(page.locator("[aria-sort=ascending]"))
+					.waitFor();
+				await shot(page, "targets");
+				await page.getByLabel("Filter targets (RSQL)").fill("nosuchfield==1");
+				await page.getByRole("button", { name: "Filter", exact: true }).click();
+				await page
+					.getByRole("alert")
+					.filter({ hasText: /nosuchfield/i })
+					.waitFor();
+				// Save the current query as a target filter, clear, then apply it from "Saved filters".
+				await page.getByLabel("Filter targets (RSQL)").fill("updatestatus==error");
+				await page.getByRole("button", { name: "Save filter…" }).click();
+				const dialog = page.getByRole("dialog", { name: "Save filter" });
+				await dialog.getByLabel("Name").fill("failed devices");
+				await dialog.getByRole("button", { name: "Save" }).click();
+				await dialog.waitFor({ state: "detached" });
+				const saved = await api<{ content: Array<{ name: string; query: string }> }>(
+					"GET",
+					"/targetfilters?q=name==%22failed%20devices%22",
+				);
+				assert.equal(saved.content[0]?.query, "updatestatus==error");
+				await page.getByRole("button", { name: "Clear" }).click();
+				await page
+					.getByRole("table", { name: "Targets" })
+					.getByRole("link", { name: "ui-dev-1" })
+					.waitFor();
+				await pick(page, "Saved filter", "failed", "failed devices");
+				await page.getByText("1–1 of 1").waitFor();
+				assert.equal(
+					await page.getByLabel("Filter targets (RSQL)").inputValue(),
+					"updatestatus==error",
+				);
+			},
+		);
 
 		await check(
 			"keyboard: a destructive action asks first, Escape cancels and returns focus",
