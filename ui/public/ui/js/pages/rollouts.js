@@ -23,11 +23,13 @@ const STATUSES = [
 	"deleting",
 ];
 const REFRESH_MS = 4000;
+const ACTIVE = new Set(["creating", "starting", "running", "stopping", "deleting"]);
 
 export default async function rollouts({ query, setQuery, signal }) {
 	let search = query.search ?? "";
 	let status = query.status ?? "";
 	const state = { offset: query.offset, limit: query.limit, sort: query.sort };
+	let anyActive = false;
 	const searchInput = h("input", {
 		type: "search",
 		class: "q",
@@ -46,7 +48,7 @@ export default async function rollouts({ query, setQuery, signal }) {
 		label: "Rollouts",
 		state,
 		onState: (next) => Object.assign(state, next),
-		load: ({ offset, limit, sort, signal: s }) => {
+		load: async ({ offset, limit, sort, signal: s }) => {
 			setQuery({ search, status, offset: offset || undefined, sort });
 			const q = [
 				search ? `name==${rsqlValue(`*${search}*`)}` : "",
@@ -54,11 +56,13 @@ export default async function rollouts({ query, setQuery, signal }) {
 			]
 				.filter(Boolean)
 				.join(";");
-			return get(
+			const page = await get(
 				"/rollouts",
 				{ q: q || undefined, offset, limit, sort: sort ?? "id:DESC", representation: "full" },
 				s,
 			);
+			anyActive = page.content.some((r) => ACTIVE.has(r.status));
+			return page;
 		},
 		columns: [
 			{
@@ -101,8 +105,9 @@ export default async function rollouts({ query, setQuery, signal }) {
 					),
 	});
 
+	// Only pages showing a rollout in motion are refreshed (each row's totals cost the server counts).
 	const timer = setInterval(() => {
-		if (!document.hidden && !document.querySelector("dialog[open]")) {
+		if (anyActive && !document.hidden && !document.querySelector("dialog[open]")) {
 			table.reload();
 		}
 	}, REFRESH_MS);
