@@ -6,14 +6,17 @@
  * filter assignment, and the CLI's error reporting and exit codes.
  */
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { after, before, describe, it } from "node:test";
 import { EXIT } from "../../cli/exit-codes";
+import { MgmtClient } from "../../cli/mgmt-client";
 import { type SimulationProgress, type SimulationSummary, simulate } from "../../simulator/index";
+import { ensureTargetsWithTokens } from "../../simulator/tenant-setup";
 import { type CliEnv, cliEnv, expectExit, runCli, spawnCli } from "./run-cli";
-import { freePort, startUpdraft, type UpdraftServer } from "./updraft-server";
+import { freePort, REPO_ROOT, startUpdraft, type UpdraftServer } from "./updraft-server";
 
 const DEVICES = 20;
 const GATEWAY_TOKEN = "tools-e2e-gateway-token";
@@ -468,7 +471,7 @@ describe("release CLI and device simulator against a real Updraft", {
 		assert.equal((again.json as { alreadyAssigned: number }).alreadyAssigned, 1);
 	});
 
-	it("assign --filter stores an auto-assignment on a target filter", async () => {
+	it("assign --filter auto-assigns the distribution set to every matching device", async () => {
 		const run = await runCli(
 			[
 				"assign",
@@ -495,6 +498,40 @@ describe("release CLI and device simulator against a real Updraft", {
 		assert.equal(filter.body.query, "controllerid==tools-01*");
 		assert.equal(filter.body.autoAssignDistributionSet, out.distributionSetId);
 		assert.equal(filter.body.autoAssignActionType, "soft");
+
+		// The auto-assignment job runs on the cron trigger; `npm start` exposes it for tests.
+		const ring = Array.from({ length: 10 }, (_, i) => `tools-01${i}`);
+		await waitFor("the auto-assignment of tools-010…019", 60_000, async () => {
+			// wrangler 4.86 serves the cron trigger at /__scheduled (its /cdn-cgi/handler/scheduled answers 500).
+			await fetch(`${server.url}/__scheduled`);
+			for (const cid of ring) {
+				const assigned = await api<{ id: number }>("GET", `/targets/${cid}/assignedDS`);
+				if (assigned.body?.id !== out.distributionSetId) {
+					return undefined;
+				}
+			}
+			return true;
+		});
+		const outside = await api<{ id: number }>("GET", "/targets/tools-020/assignedDS");
+		assert.notEqual(outside.body?.id, out.distributionSetId, "tools-020 does not match the filter");
+
+		const summary = await simulate({
+			url: server.url,
+			controllerIds: ring,
+			auth: { kind: "gateway", token: GATEWAY_TOKEN },
+			pollIntervalMs: 500,
+			rampUpMs: 500,
+			durationMs: 180_000,
+			updatesPerDevice: 1,
+		});
+		assert.equal(summary.stoppedBy, "updates");
+		assert.equal(summary.actions.succeeded, ring.length);
+		const updated = await api<{ total: number }>(
+			"GET",
+			`/targets?q=${encodeURIComponent(`controllerid==tools-01*;installedds.version==2.0.0`)}&limit=1`,
+		);
+		assert.equal(updated.body.total, ring.length);
+
 		// Re-running with a new query updates the same filter.
 		const again = await runCli(
 			[
@@ -509,14 +546,81 @@ describe("release CLI and device simulator against a real Updraft", {
 			env,
 		);
 		expectExit(again, 0, "assign --filter again");
-		assert.equal(
-			(again.json as { targetFilter: { id: number; query: string } }).targetFilter.id,
-			out.targetFilter.id,
+		const moved = again.json as { targetFilter: { id: number; query: string } };
+		assert.equal(moved.targetFilter.id, out.targetFilter.id);
+		assert.equal(moved.targetFilter.query, "controllerid==tools-02*");
+	});
+
+	it("target-token devices created through the Management API update like gateway devices", async () => {
+		const client = new MgmtClient({
+			url: server.url,
+			tenant: "DEFAULT",
+			credentials: { kind: "basic", username: server.adminUser, password: server.adminPassword },
+		});
+		const ids = ["tools-tt-001", "tools-tt-002"];
+		const tokens = await ensureTargetsWithTokens(client, ids);
+		// A second call finds them and reads the same tokens back.
+		assert.deepEqual(await ensureTargetsWithTokens(client, ids), tokens);
+		expectExit(await runCli(["assign", "tools-ds:2.0.0", "--target", ...ids], env), 0, "assign");
+		const summary = await simulate({
+			url: server.url,
+			controllerIds: ids,
+			auth: { kind: "target", tokens },
+			pollIntervalMs: 500,
+			rampUpMs: 0,
+			durationMs: 120_000,
+			updatesPerDevice: 1,
+		});
+		assert.equal(summary.actions.succeeded, 2);
+		assert.equal(summary.requests.byStatus["401"] ?? 0, 0);
+	});
+
+	it("npm run simulate runs a bounded fleet and prints a JSON summary", async () => {
+		const child = spawn(
+			process.execPath,
+			[
+				join(REPO_ROOT, "node_modules/tsx/dist/cli.mjs"),
+				"scripts/simulator/main.ts",
+				"--url",
+				server.url,
+				"--count",
+				"3",
+				"--prefix",
+				"tools-cmd-",
+				"--gateway-token",
+				GATEWAY_TOKEN,
+				"--poll-interval",
+				"500ms",
+				"--duration",
+				"4s",
+				"--json",
+				"--devices",
+			],
+			{
+				cwd: REPO_ROOT,
+				stdio: ["ignore", "pipe", "pipe"],
+				env: { PATH: process.env.PATH, HOME: server.workDir },
+			},
 		);
-		assert.equal(
-			(again.json as { targetFilter: { query: string } }).targetFilter.query,
-			"controllerid==tools-02*",
+		let stdout = "";
+		child.stdout?.on("data", (b: Buffer) => {
+			stdout += b.toString();
+		});
+		const code = await new Promise<number | null>((r) => child.on("close", r));
+		assert.equal(code, 0, stdout);
+		const summary = JSON.parse(stdout) as SimulationSummary;
+		assert.equal(summary.devices, 3);
+		assert.equal(summary.registered, 3);
+		assert.equal(summary.stoppedBy, "duration");
+		assert.deepEqual(
+			summary.perDevice?.map((d) => d.controllerId),
+			["tools-cmd-001", "tools-cmd-002", "tools-cmd-003"],
 		);
+		const targets = await api<{ total: number }>(
+			"GET",
+			"/targets?q=controllerid%3D%3Dtools-cmd-*&limit=1",
+		);
+		assert.equal(targets.body.total, 3);
 	});
 
 	it("reports hawkBit's error message and code with a distinct exit code per kind of failure", async () => {
