@@ -160,9 +160,8 @@ export function picker(opts) {
 		"div",
 		{ class: "field picker" },
 		h("label", { for: id }, opts.label),
-		input,
+		h("div", { class: "picker-box" }, input, list),
 		hidden,
-		list,
 		hintEl,
 	);
 	return {
