@@ -109,6 +109,17 @@ const SYSTEM_ACTOR = "system";
 const TERMINAL_STATUSES: readonly ActionStatus[] = ["FINISHED", "ERROR", "CANCELED", "DOWNLOADED"];
 
 type Snapshot = { rollout: RolloutRow; groups: RolloutGroupRow[] };
+/** How far the filling and scheduling of one group got (kept in storage, so a restart resumes). */
+type GroupProgress = {
+	/** Targets the group is to take, fixed when its filling starts. */
+	expected: number | null;
+	/** Matching targets still free when its filling started. */
+	candidates: number | null;
+	/** Highest target id looked at while filling. */
+	fillCursor: number;
+	/** Highest member target id that has its SCHEDULED action. */
+	scheduleCursor: number;
+};
 /** Per-rollout overrides of the chunking defaults. */
 export type Tuning = { chunk?: number; budgetMs?: number; queries?: number };
 /** When the next alarm is due: now (more work), the running recheck, a time (startAt), or never. */
@@ -450,15 +461,39 @@ export class RolloutCoordinator extends DurableObject<Env> {
 			if (g.status !== "creating") {
 				continue;
 			}
-			const predicate = groupTargetPredicate(source, g.targetFilterQuery, { frozen: true });
-			let expected = this.#progress(g.id).expected;
-			if (expected === null) {
+			const frozen = { frozen: true };
+			const scan = groupTargetPredicate(source, g.targetFilterQuery, { ...frozen, scanById: true });
+			let progress = this.#progress(g.id);
+			if (progress.expected === null) {
 				// Computed once per group and kept, so a refill after a crash aims at the same size.
-				const candidates = await countFillCandidates(d1, { rolloutId: rollout.id, predicate });
-				expected = expectedGroupSize(shares, index, candidates);
-				this.#setProgress(g.id, { expected });
+				const earlier = groups.slice(0, index);
+				const previous = earlier.at(-1);
+				let candidates: number;
+				let cursor = 0;
+				const prev = previous ? this.#progress(previous.id) : undefined;
+				if (
+					previous &&
+					prev?.candidates != null &&
+					earlier.every((e) => (e.targetFilterQuery ?? null) === (g.targetFilterQuery ?? null))
+				) {
+					// Same filter as every earlier group (amountGroups): they took the lowest matching ids,
+					// so what is left is the previous count minus the previous group, above its cursor.
+					candidates = prev.candidates - (await countGroupMembers(d1, previous.id));
+					cursor = prev.fillCursor;
+				} else {
+					const count = groupTargetPredicate(source, g.targetFilterQuery, frozen);
+					candidates = await countFillCandidates(d1, { rolloutId: rollout.id, predicate: count });
+				}
 				budget.spend(1);
+				progress = {
+					...progress,
+					expected: expectedGroupSize(shares, index, candidates),
+					candidates,
+					fillCursor: cursor,
+				};
+				this.#setProgress(g.id, progress);
 			}
+			const expected = progress.expected as number;
 			for (;;) {
 				const members = await countGroupMembers(d1, g.id);
 				budget.spend(1);
@@ -467,14 +502,17 @@ export class RolloutCoordinator extends DurableObject<Env> {
 					if (budget.exhausted) {
 						return "now";
 					}
-					const added = await fillGroupChunk(d1, {
+					const chunk = await fillGroupChunk(d1, {
 						rolloutId: rollout.id,
 						groupId: g.id,
-						predicate,
+						predicate: scan,
 						limit: Math.min(this.#chunk(), left),
+						afterTargetId: progress.fillCursor,
 					});
-					budget.spend(1, true);
-					if (added > 0) {
+					budget.spend(2, true);
+					progress = { ...progress, fillCursor: chunk.cursor };
+					this.#setProgress(g.id, { fillCursor: chunk.cursor });
+					if (chunk.added > 0) {
 						continue;
 					}
 				}
@@ -1051,7 +1089,7 @@ export class RolloutCoordinator extends DurableObject<Env> {
 			CREATE TABLE IF NOT EXISTS outcome_counts (group_id INTEGER NOT NULL, status TEXT NOT NULL, n INTEGER NOT NULL,
 				PRIMARY KEY (group_id, status));
 			CREATE TABLE IF NOT EXISTS group_progress (group_id INTEGER PRIMARY KEY, expected INTEGER,
-				schedule_cursor INTEGER NOT NULL DEFAULT 0);
+				candidates INTEGER, fill_cursor INTEGER NOT NULL DEFAULT 0, schedule_cursor INTEGER NOT NULL DEFAULT 0);
 			CREATE TABLE IF NOT EXISTS owed_refresh (id INTEGER PRIMARY KEY AUTOINCREMENT, target_ids TEXT NOT NULL);`);
 	}
 
@@ -1081,24 +1119,37 @@ export class RolloutCoordinator extends DurableObject<Env> {
 		this.#setMeta("activating", [...marked]);
 	}
 
-	#progress(groupId: number): { expected: number | null; scheduleCursor: number } {
+	#progress(groupId: number): GroupProgress {
 		const row = this.ctx.storage.sql
-			.exec<{ expected: number | null; schedule_cursor: number }>(
-				"SELECT expected, schedule_cursor FROM group_progress WHERE group_id = ?",
+			.exec<{
+				expected: number | null;
+				candidates: number | null;
+				fill_cursor: number;
+				schedule_cursor: number;
+			}>(
+				"SELECT expected, candidates, fill_cursor, schedule_cursor FROM group_progress WHERE group_id = ?",
 				groupId,
 			)
 			.toArray()[0];
-		return { expected: row?.expected ?? null, scheduleCursor: row?.schedule_cursor ?? 0 };
+		return {
+			expected: row?.expected ?? null,
+			candidates: row?.candidates ?? null,
+			fillCursor: row?.fill_cursor ?? 0,
+			scheduleCursor: row?.schedule_cursor ?? 0,
+		};
 	}
 
-	#setProgress(groupId: number, p: { expected?: number; scheduleCursor?: number }): void {
-		const current = this.#progress(groupId);
+	#setProgress(groupId: number, p: Partial<GroupProgress>): void {
+		const next = { ...this.#progress(groupId), ...p };
 		this.ctx.storage.sql.exec(
-			`INSERT INTO group_progress (group_id, expected, schedule_cursor) VALUES (?, ?, ?)
-			 ON CONFLICT(group_id) DO UPDATE SET expected = excluded.expected, schedule_cursor = excluded.schedule_cursor`,
+			`INSERT INTO group_progress (group_id, expected, candidates, fill_cursor, schedule_cursor) VALUES (?, ?, ?, ?, ?)
+			 ON CONFLICT(group_id) DO UPDATE SET expected = excluded.expected, candidates = excluded.candidates,
+			   fill_cursor = excluded.fill_cursor, schedule_cursor = excluded.schedule_cursor`,
 			groupId,
-			p.expected ?? current.expected,
-			p.scheduleCursor ?? current.scheduleCursor,
+			next.expected,
+			next.candidates,
+			next.fillCursor,
+			next.scheduleCursor,
 		);
 	}
 

@@ -304,13 +304,20 @@ export function rolloutTargetPredicate(q: {
 	filter: SQL;
 	dsTypeId: number;
 	compatibleOnly?: boolean;
+	/**
+	 * For chunked fills that walk the targets by id: `+tenant` keeps SQLite off the tenant indexes
+	 * (which are ordered by other columns), so `id > cursor ORDER BY id LIMIT n` reads the table in
+	 * id order and stops after n matches instead of sorting every match on every chunk.
+	 */
+	scanById?: boolean;
 }): SQL {
 	const compatible =
 		q.compatibleOnly === false
 			? sql``
 			: sql` AND (targets.target_type_id IS NULL OR EXISTS (SELECT 1 FROM target_type_ds_types x
 					WHERE x.target_type_id = targets.target_type_id AND x.ds_type_id = ${q.dsTypeId}))`;
-	return sql`targets.tenant = ${q.tenant} AND (${q.filter})${compatible}`;
+	const tenant = q.scanById ? sql`+targets.tenant` : sql`targets.tenant`;
+	return sql`${tenant} = ${q.tenant} AND (${q.filter})${compatible}`;
 }
 
 /** The rollout fields a group's target predicate depends on. */
@@ -330,7 +337,7 @@ export type RolloutFilterSource = {
 export function groupTargetPredicate(
 	r: RolloutFilterSource,
 	groupFilter: string | null,
-	opts: { frozen: boolean },
+	opts: { frozen: boolean; scanById?: boolean },
 ): SQL {
 	const base =
 		isRetryFilter(r.targetFilterQuery) || !opts.frozen
@@ -340,6 +347,7 @@ export function groupTargetPredicate(
 		tenant: r.tenant,
 		filter: compileRsql(groupTargetFilter(base, groupFilter), TARGETS),
 		dsTypeId: r.dsTypeId,
+		scanById: opts.scanById,
 	});
 }
 
@@ -379,23 +387,30 @@ export async function countFillCandidates(
 }
 
 /**
- * Puts up to `limit` free matching targets (lowest ids first) into the group; returns how many.
- * Re-running after a crash cannot add a target twice: taken targets are no longer free.
+ * Puts up to `limit` free matching targets with ids above `afterTargetId` (lowest first) into the
+ * group; returns how many and the new cursor (the group's highest member id). Targets below the
+ * cursor were either taken or rejected already, so each chunk reads only new rows. Re-running after
+ * a crash cannot add a target twice: taken targets are no longer free.
  */
 export async function fillGroupChunk(
 	d1: D1Database,
-	q: { rolloutId: number; groupId: number; predicate: SQL; limit: number },
-): Promise<number> {
+	q: { rolloutId: number; groupId: number; predicate: SQL; limit: number; afterTargetId: number },
+): Promise<{ added: number; cursor: number }> {
 	if (q.limit <= 0) {
-		return 0;
+		return { added: 0, cursor: q.afterTargetId };
 	}
-	return run(
+	const added = await run(
 		d1,
 		sql`INSERT OR IGNORE INTO rollout_target_groups (rollout_group_id, target_id)
 		SELECT ${q.groupId}, targets.id FROM targets
-		WHERE ${q.predicate} AND ${notInRollout(q.rolloutId)}
+		WHERE targets.id > ${q.afterTargetId} AND ${q.predicate} AND ${notInRollout(q.rolloutId)}
 		ORDER BY targets.id LIMIT ${q.limit}`,
 	);
+	const top = await first<{ id: number | null }>(
+		d1,
+		sql`SELECT max(target_id) AS id FROM rollout_target_groups WHERE rollout_group_id = ${q.groupId}`,
+	);
+	return { added, cursor: Math.max(q.afterTargetId, top?.id ?? 0) };
 }
 
 /** Targets in a group (rollout_target_groups). */
