@@ -20,6 +20,7 @@ import {
 	MgmtAction as MgmtActionSchema,
 	type MgmtActionStatus,
 } from "../../shared/mgmt/targets";
+import { refreshPollEntries } from "../../shared/poll-cache";
 import { ACTIONS, rsqlWhere } from "../../shared/rsql";
 import { getTenantConfigValues } from "../../shared/tenant-config";
 import { ApiError } from "../http-errors";
@@ -199,7 +200,13 @@ export const actionsApi = mgmtRouter()
 	.openapi(deleteOne, async (c) => {
 		const { actionId } = c.req.valid("param");
 		const allowed = await deletableStatuses(c.env, c.var.tenant);
-		await deleteActionsById(c.var.db, { tenant: c.var.tenant, ids: [actionId], allowed });
+		const changed = await deleteActionsById(c.var.db, {
+			tenant: c.var.tenant,
+			ids: [actionId],
+			allowed,
+		});
+		// A deleted action may have been the poll's action or installedBase link.
+		await refreshPollEntries(c.env, c.var.tenant, changed);
 		return c.body(null, 204);
 	})
 	.openapi(deleteMany, async (c) => {
@@ -213,13 +220,15 @@ export const actionsApi = mgmtRouter()
 			);
 		}
 		const allowed = await deletableStatuses(c.env, c.var.tenant);
+		let changed: number[] = [];
 		if (ids) {
-			await deleteActionsById(c.var.db, { tenant: c.var.tenant, ids, allowed });
+			changed = await deleteActionsById(c.var.db, { tenant: c.var.tenant, ids, allowed });
 		} else {
 			const where = rsqlWhere(q, ACTIONS);
 			if (where) {
-				await deleteActionsWhere(c.var.db, { tenant: c.var.tenant, where, allowed });
+				changed = await deleteActionsWhere(c.var.db, { tenant: c.var.tenant, where, allowed });
 			}
 		}
+		await refreshPollEntries(c.env, c.var.tenant, changed);
 		return c.body(null, 204);
 	});

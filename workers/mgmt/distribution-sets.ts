@@ -54,6 +54,7 @@ import {
 import { MgmtSoftwareModule } from "../../shared/mgmt/software-modules";
 import { MgmtTargetFilterQuery } from "../../shared/mgmt/target-filters";
 import { MgmtTarget } from "../../shared/mgmt/targets";
+import { refreshPollingOverrides } from "../../shared/poll-cache";
 import {
 	DISTRIBUTION_SETS,
 	rsqlWhere,
@@ -454,6 +455,10 @@ const router = mgmtRouter()
 			by: c.var.principal.username,
 			...body,
 		});
+		if (body.name != null || body.version != null) {
+			// `assignedds.name==…` / `installedds.version==…` in pollingTime overrides may now match others.
+			await refreshPollingOverrides(c.env, c.var.tenant);
+		}
 		return c.json(toMgmtDistributionSet(c, ds, true), 200);
 	})
 	.openapi(remove, async (c) => {

@@ -33,6 +33,7 @@ import {
 	MgmtActionStatus,
 	MgmtDistributionSetAssignments,
 } from "../../shared/mgmt/targets";
+import { refreshPollEntries } from "../../shared/poll-cache";
 import { ACTION_STATUSES_SORT, ACTIONS, rsqlWhere } from "../../shared/rsql";
 import { ApiError } from "../http-errors";
 import { deletableStatuses, toMgmtAction, toMgmtActionStatus } from "./actions";
@@ -240,16 +241,16 @@ export const targetActionsApi = mgmtRouter()
 			);
 		}
 		const allowed = await deletableStatuses(c.env, c.var.tenant);
-		if (ids) {
-			await deleteActionsById(c.var.db, { tenant: c.var.tenant, ids, allowed, targetId: t.id });
-		} else {
-			await purgeTargetActions(c.var.db, {
-				tenant: c.var.tenant,
-				targetId: t.id,
-				keepLast: keepLast ?? 0,
-				allowed,
-			});
-		}
+		const changed = ids
+			? await deleteActionsById(c.var.db, { tenant: c.var.tenant, ids, allowed, targetId: t.id })
+			: await purgeTargetActions(c.var.db, {
+					tenant: c.var.tenant,
+					targetId: t.id,
+					keepLast: keepLast ?? 0,
+					allowed,
+				});
+		// A deleted action may have been the poll's action or installedBase link.
+		await refreshPollEntries(c.env, c.var.tenant, changed);
 		return c.body(null, 204);
 	})
 	.openapi(getOne, async (c) => {

@@ -25,7 +25,7 @@ import {
 	type MgmtTag as MgmtTagType,
 	MgmtTarget,
 } from "../../shared/mgmt/targets";
-import { refreshPollEntries } from "../../shared/poll-cache";
+import { refreshPollEntries, refreshPollingOverrides } from "../../shared/poll-cache";
 import { rsqlWhere, TARGET_TAGS, TARGETS } from "../../shared/rsql";
 import { mgmtLink, pagingSuffix } from "./hal";
 import {
@@ -191,15 +191,19 @@ async function change(
 	assignTag: boolean,
 	policy: NotFoundPolicy,
 ) {
-	const ids = await changeTagAssignment(c.var.db, {
+	const { targetIds, notFound } = await changeTagAssignment(c.var.db, {
 		tenant: c.var.tenant,
 		tagId,
 		controllerIds,
 		assign: assignTag,
 		policy,
 	});
-	// Tags feed the pollingTime overrides (`tag==…`), so a device's interval may change.
-	await refreshPollEntries(c.env, c.var.tenant, ids);
+	// Tags feed the pollingTime overrides (`tag==…`), so a device's interval may change; the found
+	// targets changed even when unknown ids make the request fail (ON_WHAT_FOUND_AND_FAIL).
+	await refreshPollEntries(c.env, c.var.tenant, targetIds);
+	if (notFound) {
+		throw notFound;
+	}
 }
 
 export const targetTagsApi = mgmtRouter()
@@ -251,10 +255,16 @@ export const targetTagsApi = mgmtRouter()
 			patch: body,
 			by: c.var.principal.username,
 		});
+		if (body.name != null) {
+			// `tag==<name>` in pollingTime overrides may now match other targets.
+			await refreshPollingOverrides(c.env, c.var.tenant);
+		}
 		return c.json(toMgmtTag(c, t), 200);
 	})
 	.openapi(remove, async (c) => {
 		await deleteTargetTag(c.var.db, { tenant: c.var.tenant, id: c.req.valid("param").targetTagId });
+		// The tag's assignments are gone with it (`tag==…` overrides).
+		await refreshPollingOverrides(c.env, c.var.tenant);
 		return c.body(null, 204);
 	})
 	.openapi(assigned, async (c) => {

@@ -25,6 +25,7 @@ import {
 	MgmtTargetTypeRequestBodyPut,
 	type MgmtTargetType as MgmtTargetTypeT,
 } from "../../shared/mgmt/targets";
+import { refreshPollingOverrides } from "../../shared/poll-cache";
 import { rsqlWhere, TARGET_TYPES } from "../../shared/rsql";
 import { mgmtLink } from "./hal";
 import {
@@ -250,6 +251,10 @@ export const targetTypesApi = mgmtRouter()
 			patch: body,
 			by: c.var.principal.username,
 		});
+		if (body.name != null) {
+			// `type.name==…` in pollingTime overrides may now match other targets.
+			await refreshPollingOverrides(c.env, c.var.tenant);
+		}
 		return c.json(toMgmtTargetType(c, t), 200);
 	})
 	.openapi(remove, async (c) => {

@@ -46,7 +46,11 @@ import {
 	MgmtTargetRequestBodyPut,
 	type MgmtTarget as MgmtTargetType,
 } from "../../shared/mgmt/targets";
-import { deletePollEntry, refreshPollEntries } from "../../shared/poll-cache";
+import {
+	deletePollEntry,
+	refreshPollEntries,
+	refreshPollingOverrides,
+} from "../../shared/poll-cache";
 import { rsqlWhere, TARGETS } from "../../shared/rsql";
 import { matchPollingOverride } from "../../shared/rsql/polling-overrides";
 import { readTenantConfigSnapshot, snapshotPollingTime } from "../../shared/tenant-config";
@@ -560,6 +564,8 @@ export const targetsApi = mgmtRouter()
 		);
 		const t = await getTarget(c.var.db, { tenant: c.var.tenant, controllerId: targetId });
 		await insertTargetMetadata(c.var.db, { targetId: t.id, controllerId: targetId, entries });
+		// Metadata feeds pollingTime overrides (`metadata.<key>==…`).
+		await refreshPollingOverrides(c.env, c.var.tenant, [t.id]);
 		return c.body(null, 201);
 	})
 	.openapi(metadataGet, async (c) => {
@@ -585,6 +591,7 @@ export const targetsApi = mgmtRouter()
 			key: metadataKey,
 			value,
 		});
+		await refreshPollingOverrides(c.env, c.var.tenant, [t.id]);
 		return c.body(null, 204);
 	})
 	.openapi(metadataDelete, async (c) => {
@@ -593,6 +600,7 @@ export const targetsApi = mgmtRouter()
 		if (!(await deleteTargetMetadata(c.var.db, { targetId: t.id, key: metadataKey }))) {
 			throw entityNotFound("TargetMetadata", `${targetId}:${metadataKey}`);
 		}
+		await refreshPollingOverrides(c.env, c.var.tenant, [t.id]);
 		return c.body(null, 204);
 	})
 	.openapi(autoConfirmGet, async (c) => {

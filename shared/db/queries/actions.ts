@@ -117,14 +117,34 @@ function notDeletable(id: number, status: string, allowed: readonly string[]): D
 	);
 }
 
+/** What a deleted action may have been on its target's poll. */
+type DeletedAction = { targetId: number; status: ActionStatus; active: boolean };
+
 /**
- * Deletes actions by id: all must belong to the tenant (404 otherwise) and have an allowed status
- * (405 `action.notDeletable` otherwise, nothing deleted). hawkBit: DeploymentManagement#deleteActions.
+ * Targets whose poll entry may change because of deleted actions: an active action is the poll's action
+ * link, a FINISHED one may be its installedBase link (callers refresh these, see shared/poll-cache).
+ */
+function pollRelevantTargets(rows: DeletedAction[]): number[] {
+	return [
+		...new Set(rows.filter((r) => r.active || r.status === "FINISHED").map((r) => r.targetId)),
+	];
+}
+
+const deletedColumns = {
+	targetId: actions.targetId,
+	status: actions.status,
+	active: actions.active,
+};
+
+/**
+ * Deletes actions by id in one D1 batch: all must belong to the tenant (404 otherwise) and have an
+ * allowed status (405 `action.notDeletable` otherwise, nothing deleted). Returns the targets whose poll
+ * entry may have changed. hawkBit: DeploymentManagement#deleteActions.
  */
 export async function deleteActionsById(
 	db: Db,
 	q: { tenant: string; ids: number[]; allowed: readonly ActionStatus[]; targetId?: number },
-): Promise<number> {
+): Promise<number[]> {
 	const unique = [...new Set(q.ids)];
 	const found: ActionRow[] = [];
 	for (let i = 0; i < unique.length; i += 90) {
@@ -151,20 +171,31 @@ export async function deleteActionsById(
 			throw notDeletable(a.id, a.status, q.allowed);
 		}
 	}
+	const stmts = [];
 	for (let i = 0; i < unique.length; i += 90) {
-		await db.delete(actions).where(inArray(actions.id, unique.slice(i, i + 90)));
+		stmts.push(
+			db
+				.delete(actions)
+				.where(inArray(actions.id, unique.slice(i, i + 90)))
+				.returning(deletedColumns),
+		);
 	}
-	return unique.length;
+	const [first, ...rest] = stmts;
+	if (!first) {
+		return [];
+	}
+	const results = await db.batch([first, ...rest]);
+	return pollRelevantTargets(results.flat());
 }
 
 /**
  * Deletes every action matching `where` (RSQL): 405 if any match has a status that may not be
- * deleted. Returns how many were deleted.
+ * deleted. Returns the targets whose poll entry may have changed.
  */
 export async function deleteActionsWhere(
 	db: Db,
 	q: { tenant: string; where: SQL; allowed: readonly ActionStatus[] },
-): Promise<number> {
+): Promise<number[]> {
 	const cond = and(eq(actions.tenant, q.tenant), q.where);
 	const [blocked] = await db
 		.select({ id: actions.id, status: actions.status })
@@ -174,22 +205,22 @@ export async function deleteActionsWhere(
 	if (blocked) {
 		throw notDeletable(blocked.id, blocked.status, q.allowed);
 	}
-	const res = await db.delete(actions).where(cond);
-	return res.meta.changes ?? 0;
+	return pollRelevantTargets(await db.delete(actions).where(cond).returning(deletedColumns));
 }
 
 /**
  * Purges a target's history but its newest `keepLast` actions; only actions whose status is allowed
- * are removed (hawkBit: DELETE /targets/{id}/actions?keepLast=N).
+ * are removed (hawkBit: DELETE /targets/{id}/actions?keepLast=N). Returns the target's id when its poll
+ * entry may have changed, else nothing.
  */
 export async function purgeTargetActions(
 	db: Db,
 	q: { tenant: string; targetId: number; keepLast: number; allowed: readonly ActionStatus[] },
-): Promise<number> {
+): Promise<number[]> {
 	if (q.allowed.length === 0) {
-		return 0;
+		return [];
 	}
-	const res = await db
+	const rows = await db
 		.delete(actions)
 		.where(
 			and(
@@ -198,6 +229,7 @@ export async function purgeTargetActions(
 				inArray(actions.status, [...q.allowed]),
 				sql`${actions.id} NOT IN (SELECT "k"."id" FROM "actions" "k" WHERE "k"."target_id" = ${q.targetId} ORDER BY "k"."id" DESC LIMIT ${Math.max(0, q.keepLast)})`,
 			),
-		);
-	return res.meta.changes ?? 0;
+		)
+		.returning(deletedColumns);
+	return pollRelevantTargets(rows);
 }

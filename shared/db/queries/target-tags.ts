@@ -106,9 +106,10 @@ export function taggedCondition(tagId: number): SQL {
 export type NotFoundPolicy = "FAIL" | "ON_WHAT_FOUND_AND_FAIL" | "ON_WHAT_FOUND_AND_SUCCESS";
 
 /**
- * Assigns or unassigns a tag for targets by controller id. Unknown ids: FAIL → 404 before any change;
- * ON_WHAT_FOUND_AND_FAIL → change the found ones, then 404; ON_WHAT_FOUND_AND_SUCCESS → ignore.
- * Returns the affected target row ids. hawkBit: MgmtTargetTagResource#assignTargets / #unassignTargets.
+ * Assigns or unassigns a tag for targets by controller id, in one D1 batch. Unknown ids: FAIL → 404
+ * before any change; ON_WHAT_FOUND_AND_FAIL → change the found ones, then 404 (returned as `notFound`
+ * for the caller to throw once it has refreshed the changed targets' poll entries);
+ * ON_WHAT_FOUND_AND_SUCCESS → ignore. hawkBit: MgmtTargetTagResource#assignTargets / #unassignTargets.
  */
 export async function changeTagAssignment(
 	db: Db,
@@ -119,7 +120,7 @@ export async function changeTagAssignment(
 		assign: boolean;
 		policy: NotFoundPolicy;
 	},
-): Promise<number[]> {
+): Promise<{ targetIds: number[]; notFound?: DomainError }> {
 	await getTargetTag(db, { tenant: q.tenant, id: q.tagId });
 	const unique = [...new Set(q.controllerIds)];
 	const ids = new Map<string, number>();
@@ -144,25 +145,27 @@ export async function changeTagAssignment(
 	}
 	const targetIds = [...ids.values()];
 	// Two bound values per assignment row: 45 rows per statement stays under D1's 100.
-	for (const chunk of chunks(targetIds, 45)) {
-		if (q.assign) {
-			await db
-				.insert(targetTagAssignments)
-				.values(chunk.map((targetId) => ({ targetId, tagId: q.tagId })))
-				.onConflictDoNothing();
-		} else {
-			await db
-				.delete(targetTagAssignments)
-				.where(
-					and(
-						eq(targetTagAssignments.tagId, q.tagId),
-						inArray(targetTagAssignments.targetId, chunk),
+	const stmts = chunks(targetIds, 45).map((chunk) =>
+		q.assign
+			? db
+					.insert(targetTagAssignments)
+					.values(chunk.map((targetId) => ({ targetId, tagId: q.tagId })))
+					.onConflictDoNothing()
+			: db
+					.delete(targetTagAssignments)
+					.where(
+						and(
+							eq(targetTagAssignments.tagId, q.tagId),
+							inArray(targetTagAssignments.targetId, chunk),
+						),
 					),
-				);
-		}
+	);
+	const [first, ...rest] = stmts;
+	if (first) {
+		await db.batch([first, ...rest]);
 	}
 	if (missing.length > 0 && q.policy === "ON_WHAT_FOUND_AND_FAIL") {
-		throw notFound();
+		return { targetIds, notFound: notFound() };
 	}
-	return targetIds;
+	return { targetIds };
 }
