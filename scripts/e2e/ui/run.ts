@@ -558,6 +558,27 @@ async function main() {
 			},
 		);
 
+		await check("target filters: auto-assign a distribution set to every match", async () => {
+			await nav(page, "Target filters");
+			const row = page.getByRole("row", { name: /failed devices/ });
+			await row.getByRole("button", { name: "Auto-assignment of failed devices" }).click();
+			const dialog = page.getByRole("dialog", { name: "Auto-assignment: failed devices" });
+			await pick(page, "Distribution set", "Firmware", "Firmware:1.0.0");
+			await dialog.getByLabel("Action type").selectOption("soft");
+			await dialog.getByRole("button", { name: "Save" }).click();
+			await dialog.waitFor({ state: "detached" });
+			await row.getByText("Firmware:1.0.0").waitFor();
+			await row.getByText("soft").waitFor();
+			const filters = await api<{
+				content: Array<{
+					autoAssignDistributionSet: number | null;
+					autoAssignActionType: string | null;
+				}>;
+			}>("GET", "/targetfilters?q=name==%22failed%20devices%22");
+			assert.ok(filters.content[0]?.autoAssignDistributionSet);
+			assert.equal(filters.content[0]?.autoAssignActionType, "soft");
+		});
+
 		await check(
 			"keyboard: a destructive action asks first, Escape cancels and returns focus",
 			async () => {
