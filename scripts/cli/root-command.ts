@@ -128,6 +128,15 @@ export function parsePositiveInt(v: string): number {
 	return n;
 }
 
+/** hawkBit's action weight, 0–1000. */
+export function parseWeight(v: string): number {
+	const n = Number(v);
+	if (!Number.isInteger(n) || n < 0 || n > 1000) {
+		throw new Error(`"${v}" is not a whole number 0-1000`);
+	}
+	return n;
+}
+
 /** Epoch milliseconds, or an ISO-8601 date-time. */
 export function parseTimestamp(v: string): number {
 	if (/^\d+$/.test(v)) {

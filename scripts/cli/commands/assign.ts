@@ -19,6 +19,7 @@ import {
 	type GlobalFlags,
 	parseOption,
 	parseTimestamp,
+	parseWeight,
 	type Root,
 } from "../root-command";
 
@@ -72,15 +73,7 @@ export function registerAssignCommand(root: Root, io: CliIo): void {
 				throw new CliError(EXIT.usage, "--type timeforced needs --forcetime");
 			}
 			const weight =
-				opts.weight === undefined
-					? undefined
-					: parseOption("--weight", opts.weight, (v) => {
-							const n = Number(v);
-							if (!Number.isInteger(n) || n < 0 || n > 1000) {
-								throw new Error(`"${v}" is not 0-1000`);
-							}
-							return n;
-						});
+				opts.weight === undefined ? undefined : parseOption("--weight", opts.weight, parseWeight);
 			const ds = await resolveDistributionSet(ctx.client, dsRef);
 			const common = {
 				type: opts.type,

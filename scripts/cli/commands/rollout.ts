@@ -24,6 +24,7 @@ import {
 	parsePercent,
 	parsePositiveInt,
 	parseTimestamp,
+	parseWeight,
 	type Root,
 } from "../root-command";
 import { parseDuration } from "../units";
@@ -81,7 +82,7 @@ export function registerRolloutCommands(root: Root, io: CliIo): void {
 					? parseOption("--forcetime", opts.forcetime, parseTimestamp)
 					: undefined,
 				startAt: opts.startAt ? parseOption("--start-at", opts.startAt, parseTimestamp) : undefined,
-				weight: opts.weight ? parseOption("--weight", opts.weight, Number) : undefined,
+				weight: opts.weight ? parseOption("--weight", opts.weight, parseWeight) : undefined,
 				confirmationRequired: opts.confirmationRequired === true ? true : undefined,
 				amountGroups: parseOption("--groups", opts.groups, parsePositiveInt),
 				successCondition: { condition: "THRESHOLD", expression: String(success) },
