@@ -461,6 +461,7 @@ async function main() {
 				);
 				await status().filter({ hasText: "paused" }).waitFor({ timeout: 90_000 });
 				await groupStatus("group-2").filter({ hasText: "error" }).waitFor({ timeout: 60_000 });
+				await page.locator(".alert", { hasText: /Paused: .*group-2/ }).waitFor();
 				await shot(page, "rollout-paused");
 				await page.getByRole("button", { name: "Resume" }).click();
 				await status().filter({ hasText: "running" }).waitFor();
