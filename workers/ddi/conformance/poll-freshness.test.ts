@@ -9,6 +9,7 @@
  */
 import { env } from "cloudflare:workers";
 import { describe, expect, it } from "vitest";
+import { drive } from "../../rollouts/test-fixtures";
 import {
 	type GivenTarget,
 	givenAssignment,
@@ -296,6 +297,29 @@ describe("write paths that refresh (regression)", () => {
 		await mgmt(s, "POST", `/distributionsets/${ds.id}/invalidate`, 204, {
 			actionCancelationType: "force",
 		});
+		expect(await links(s)).toEqual({});
+	});
+
+	it("rollout group start, stop and delete show on the next poll", async () => {
+		const s = await setup();
+		const ds = await givenDs(s.tenant);
+		const rollout = (await mgmt(s, "POST", "/rollouts", 201, {
+			name: uniqueName("wave"),
+			distributionSetId: ds.id,
+			targetFilterQuery: `controllerId==${s.controllerId}`,
+			amountGroups: 1,
+		})) as { id: number };
+		await drive(env, s.tenant, rollout.id);
+		await mgmt(s, "POST", `/rollouts/${rollout.id}/start`, 204);
+		await drive(env, s.tenant, rollout.id);
+		const started = (await links(s)).deploymentBase;
+		expect(started).toMatch(/\/deploymentBase\/\d+\?c=/);
+		const actionId = /deploymentBase\/(\d+)/.exec(started ?? "")?.[1];
+		await mgmt(s, "POST", `/rollouts/${rollout.id}/stop`, 204);
+		await drive(env, s.tenant, rollout.id);
+		expect((await links(s)).cancelAction).toMatch(new RegExp(`/cancelAction/${actionId}$`));
+		await mgmt(s, "DELETE", `/rollouts/${rollout.id}`, 204);
+		await drive(env, s.tenant, rollout.id);
 		expect(await links(s)).toEqual({});
 	});
 
