@@ -175,7 +175,7 @@ export async function groupActionCounts(
  */
 export async function closeActions(
 	env: Env,
-	o: { tenant: string; groupId: number; count: number; status: "FINISHED" | "ERROR" },
+	o: { tenant: string; groupId: number; count: number; status: "FINISHED" | "ERROR" | "CANCELED" },
 ): Promise<number[]> {
 	const rows = await env.DB.prepare(
 		`UPDATE actions SET status = ?2, active = 0 WHERE id IN (
