@@ -6,11 +6,16 @@ import type { Context } from "hono";
 
 /** `scheme://host[:port]` of the request as the device reached us. */
 export function requestOrigin(c: Context): string {
-	const url = new URL(c.req.url);
-	const forwarded = c.req.header("X-Forwarded-Proto")?.split(",")[0]?.trim().toLowerCase();
+	return originOf(c.req.url, c.req.raw.headers);
+}
+
+/** {@link requestOrigin} for a plain URL and headers (the idle-poll fast path has no Hono context). */
+export function originOf(requestUrl: string, headers: Headers): string {
+	const url = new URL(requestUrl);
+	const forwarded = headers.get("X-Forwarded-Proto")?.split(",")[0]?.trim().toLowerCase();
 	const scheme =
 		forwarded === "http" || forwarded === "https" ? forwarded : url.protocol.slice(0, -1);
-	let host = c.req.header("Host") ?? url.host;
+	let host = headers.get("Host") ?? url.host;
 	if (
 		(scheme === "https" && host.endsWith(":443")) ||
 		(scheme === "http" && host.endsWith(":80"))

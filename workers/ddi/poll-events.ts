@@ -44,6 +44,29 @@ export function markerTtlSeconds(intervalMs: number): number {
 }
 
 /**
+ * This isolate's copy of the markers it wrote itself (it knows their expiry exactly; a marker found in
+ * the Cache API is not copied, as its remaining lifetime is unknown). Bounded: oldest entries go first.
+ */
+const recentlyRecorded = new Map<string, { address: string; until: number }>();
+const RECENT_LIMIT = 20_000;
+
+function rememberRecorded(key: string, value: { address: string; until: number }): void {
+	recentlyRecorded.delete(key);
+	recentlyRecorded.set(key, value);
+	if (recentlyRecorded.size > RECENT_LIMIT) {
+		const oldest = recentlyRecorded.keys().next().value;
+		if (oldest !== undefined) {
+			recentlyRecorded.delete(oldest);
+		}
+	}
+}
+
+/** Forgets this isolate's memory of recorded polls (tests that count queue messages). */
+export function forgetRecordedPolls(): void {
+	recentlyRecorded.clear();
+}
+
+/**
  * Records an idle poll for the write-behind. Never throws: losing one last-seen update must not fail the
  * poll (the next one after the marker expires carries the time again). Returns whether it enqueued.
  */
@@ -58,6 +81,12 @@ export async function recordPoll(
 		now: number;
 	},
 ): Promise<boolean> {
+	const memoKey = `${p.tenant}\n${p.controllerId}`;
+	const recent = recentlyRecorded.get(memoKey);
+	// Same rule as the Cache API marker, checked in memory first: a busy isolate then needs no cache read.
+	if (recent && recent.until > p.now && recent.address === (p.address ?? "")) {
+		return false;
+	}
 	try {
 		const cache = await caches.open("updraft-poll-markers");
 		const url = pollMarkerUrl(p.tenant, p.controllerId);
@@ -73,6 +102,10 @@ export async function recordPoll(
 			address: p.address,
 		};
 		await env.POLL_EVENTS.send(message, { contentType: "json" });
+		rememberRecorded(memoKey, {
+			address: p.address ?? "",
+			until: p.now + markerTtlSeconds(p.intervalMs) * 1000,
+		});
 		await cache.put(
 			url,
 			new Response(p.address ?? "", {

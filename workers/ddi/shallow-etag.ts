@@ -48,7 +48,8 @@ export async function shallowEtag(body: ArrayBuffer): Promise<string> {
 	return `"0${hex}"`;
 }
 
-function ifNoneMatchHits(header: string | undefined, etag: string): boolean {
+/** Whether `If-None-Match` names `etag` (or `*`, or its weak form). */
+export function ifNoneMatchHits(header: string | undefined, etag: string): boolean {
 	if (!header) {
 		return false;
 	}
