@@ -413,6 +413,10 @@ describe("rollout operations", () => {
 		});
 		expect(res.status).toBe(200);
 		expect(await json(res)).toMatchObject({ id, description: "new text", totalGroups: 2 });
+		const other = await readyRollout(1);
+		const taken = await json<{ name: string }>(await api("GET", `/rollouts/${other.id}`));
+		const clash = await api("PUT", `/rollouts/${id}`, { body: { name: taken.name } });
+		expect(clash.status).toBe(409);
 	});
 });
 

@@ -18,6 +18,7 @@ import {
 	listRollouts,
 	type RolloutGroupRow,
 	type RolloutRow,
+	rolloutNameExists,
 	updateRolloutNameAndDescription,
 } from "../../shared/db/queries/rollouts";
 import { listTargets } from "../../shared/db/queries/targets";
@@ -485,6 +486,16 @@ export const rolloutsApi = mgmtRouter()
 		const r = await existingRollout(c, rolloutId);
 		assertRolloutOperation("update", r.status, { rolloutId });
 		checkRolloutText(body, false);
+		if (
+			body.name != null &&
+			body.name !== r.name &&
+			(await rolloutNameExists(c.env.DB, { tenant: c.var.tenant, name: body.name }))
+		) {
+			throw new DomainError(
+				"repo.entityAlreadyExists",
+				`Rollout with name ${body.name} already exists`,
+			);
+		}
 		await updateRolloutNameAndDescription(c.env.DB, {
 			tenant: c.var.tenant,
 			rolloutId,
