@@ -10,8 +10,8 @@ export function requestOrigin(c: Context): string {
 }
 
 /** {@link requestOrigin} for a plain URL and headers (the idle-poll fast path has no Hono context). */
-export function originOf(requestUrl: string, headers: Headers): string {
-	const url = new URL(requestUrl);
+export function originOf(requestUrl: string | URL, headers: Headers): string {
+	const url = typeof requestUrl === "string" ? new URL(requestUrl) : requestUrl;
 	const forwarded = headers.get("X-Forwarded-Proto")?.split(",")[0]?.trim().toLowerCase();
 	const scheme =
 		forwarded === "http" || forwarded === "https" ? forwarded : url.protocol.slice(0, -1);

@@ -61,6 +61,20 @@ function rememberRecorded(key: string, value: { address: string; until: number }
 	}
 }
 
+/**
+ * Whether this isolate itself recorded the device's poll so recently (same address) that `recordPoll`
+ * would do nothing: lets the idle-poll fast path skip scheduling it at all.
+ */
+export function recordedRecently(
+	tenant: string,
+	controllerId: string,
+	address: string | null,
+	now: number,
+): boolean {
+	const recent = recentlyRecorded.get(`${tenant}\n${controllerId}`);
+	return recent !== undefined && recent.until > now && recent.address === (address ?? "");
+}
+
 /** Forgets this isolate's memory of recorded polls (tests that count queue messages). */
 export function forgetRecordedPolls(): void {
 	recentlyRecorded.clear();
@@ -82,9 +96,8 @@ export async function recordPoll(
 	},
 ): Promise<boolean> {
 	const memoKey = `${p.tenant}\n${p.controllerId}`;
-	const recent = recentlyRecorded.get(memoKey);
 	// Same rule as the Cache API marker, checked in memory first: a busy isolate then needs no cache read.
-	if (recent && recent.until > p.now && recent.address === (p.address ?? "")) {
+	if (recordedRecently(p.tenant, p.controllerId, p.address, p.now)) {
 		return false;
 	}
 	try {
