@@ -1,7 +1,5 @@
 /** The root Hono app: request id, error handling, and one mount per surface. */
 import { Hono } from "hono";
-import { SIGNED_DOWNLOAD_PREFIX } from "./artifacts/download-signature";
-import { signedDownloads } from "./artifacts/signed-download";
 import { ddi } from "./ddi";
 import type { AppEnv } from "./env";
 import { onError, onNotFound } from "./http-errors";
@@ -18,7 +16,6 @@ export function createApp() {
 	app.route("/rest/v1", mgmt);
 	app.route("/:tenant/controller/v1", ddi);
 	app.route("/", ui);
-	app.route(SIGNED_DOWNLOAD_PREFIX, signedDownloads);
 	return app;
 }
 

@@ -389,6 +389,16 @@ describe("GET /dl/{tenant}/{sha1}/{expires}/{signature}/{fileName}", () => {
 		expect(res.status).toBe(404);
 	});
 
+	it("leaves other /dl paths to the app, so a tenant called DL keeps its device API", async () => {
+		const tenant = await givenTenant(env, { name: "dl" });
+		const t = await givenAssignedTarget(env, { tenant });
+		const res = await call("dl", `${t.controllerId}/deploymentBase/${t.actionId}`, {
+			token: t.token,
+		});
+		expect(res.status).toBe(200);
+		expect((await fetchWorker("https://ddi.test/dl/not/a/link")).res.status).toBe(404);
+	});
+
 	it("keeps names with spaces, plus signs and non-ASCII intact through the link", async () => {
 		const filename = "Ŝigné image+v1 (final).swu";
 		const t = await givenAssignedTarget(env, { config: SIGNED, filename });

@@ -7,51 +7,80 @@
  * A bad signature and an expired link both answer 403 with an empty body; a link to bytes that are no
  * longer stored answers 404. The answer may be cached by shared caches (the URL names immutable,
  * content-addressed bytes) but never beyond the link's expiry.
+ *
+ * Dispatched by workers/index.ts before the Hono app: a download needs none of the app's middleware,
+ * and skipping its router and per-request set-up is measurable on small ranges (BENCHMARKS.md).
  */
-import { Hono } from "hono";
 import { artifactKey } from "../../shared/artifacts/keys";
-import type { AppEnv } from "../env";
-import { openArtifactBytes } from "./artifact-cache";
-import { verifyDownload } from "./download-signature";
+import { type Background, openArtifactBytes } from "./artifact-cache";
+import { SIGNED_DOWNLOAD_PREFIX, verifyDownload } from "./download-signature";
 import { serveArtifact } from "./serve-artifact";
 
-export const signedDownloads = new Hono<AppEnv>().get(
-	"/:tenant/:sha1{[0-9a-f]{40}}/:expires{[0-9]{1,12}}/:signature/:fileName",
-	async (c) => {
-		const secret = c.env.DOWNLOAD_SIGNING_KEY;
-		if (!secret) {
-			// Without the secret no link can be valid; say nothing more.
-			return c.body(null, 404);
-		}
-		const grant = {
-			tenant: c.req.param("tenant"),
-			sha1: c.req.param("sha1"),
-			expires: Number(c.req.param("expires")),
-			filename: c.req.param("fileName"),
-		};
-		if (!(await verifyDownload(secret, grant, c.req.param("signature")))) {
-			return c.body(null, 403);
-		}
-		const remaining = grant.expires - Math.floor(Date.now() / 1000);
-		if (remaining <= 0) {
-			return c.body(null, 403);
-		}
-		const r2Key = artifactKey(grant.tenant, grant.sha1);
-		const bytes = await openArtifactBytes(c.env.ARTIFACTS, c.executionCtx, r2Key);
-		if (!bytes) {
-			return c.body(null, 404);
-		}
-		return serveArtifact(
-			c.req.raw,
-			c.env.ARTIFACTS,
-			{
-				filename: grant.filename,
-				sha1: grant.sha1,
-				size: bytes.size,
-				createdAt: bytes.uploaded,
-				r2Key,
-			},
-			{ source: bytes.source, cacheControl: `public, max-age=${remaining}, immutable` },
-		);
-	},
-);
+const SHA1 = /^[0-9a-f]{40}$/;
+const EXPIRES = /^[0-9]{1,12}$/;
+
+function decodeSegment(segment: string): string | undefined {
+	try {
+		return decodeURIComponent(segment);
+	} catch {
+		return undefined;
+	}
+}
+
+/**
+ * Answers a signed download, or returns `undefined` when the request is not one (other method, path
+ * not of the `/dl/…` shape); the caller then hands it to the app, which answers 404.
+ */
+export async function answerSignedDownload(
+	req: Request,
+	env: Env,
+	ctx: Background,
+): Promise<Response | undefined> {
+	if (req.method !== "GET" && req.method !== "HEAD") {
+		return undefined;
+	}
+	const path = new URL(req.url).pathname;
+	if (!path.startsWith(`${SIGNED_DOWNLOAD_PREFIX}/`)) {
+		return undefined;
+	}
+	// ["", "dl", tenant, sha1, expires, signature, fileName]
+	const parts = path.split("/");
+	const [, , rawTenant = "", sha1 = "", expires = "", signature = "", rawName = ""] = parts;
+	const tenant = decodeSegment(rawTenant);
+	const filename = decodeSegment(rawName);
+	if (
+		parts.length !== 7 ||
+		!tenant ||
+		!filename ||
+		!SHA1.test(sha1) ||
+		!EXPIRES.test(expires) ||
+		signature === ""
+	) {
+		return undefined;
+	}
+	const secret = env.DOWNLOAD_SIGNING_KEY;
+	if (!secret) {
+		// Without the secret no link can be valid; say nothing more.
+		return new Response(null, { status: 404 });
+	}
+	const grant = { tenant, sha1, expires: Number(expires), filename };
+	if (!(await verifyDownload(secret, grant, signature))) {
+		return new Response(null, { status: 403 });
+	}
+	const remaining = grant.expires - Math.floor(Date.now() / 1000);
+	if (remaining <= 0) {
+		return new Response(null, { status: 403 });
+	}
+	const r2Key = artifactKey(tenant, sha1);
+	const bytes = await openArtifactBytes(env.ARTIFACTS, ctx, r2Key);
+	if (!bytes) {
+		return new Response(null, { status: 404 });
+	}
+	// serveArtifact answers HEAD with the headers only, without reading the bytes.
+	return serveArtifact(
+		req,
+		env.ARTIFACTS,
+		{ filename, sha1, size: bytes.size, createdAt: bytes.uploaded, r2Key },
+		{ source: bytes.source, cacheControl: `public, max-age=${remaining}, immutable` },
+	);
+}
