@@ -83,6 +83,18 @@ describe("/rest/v1/targetgroups", () => {
 			errorCode: "hawkbit.server.error.rest.param.rsqlInvalidField",
 		});
 	});
+
+	it("assigns a group to more targets than one statement holds, all in one go", async () => {
+		// 95 ids span two update chunks (90 per statement), which run in one D1 batch.
+		const many = [...(await createTargets(50)), ...(await createTargets(45))];
+		const g = uniqueName("Many");
+		expect((await mgmtFetch("PUT", `/targetgroups/${g}/assigned`, { body: many })).status).toBe(
+			204,
+		);
+		const page = await mgmtJson<Page<Target>>("GET", `/targetgroups/${g}/assigned?limit=100`, 200);
+		expect(page.total).toBe(95);
+		expect(ids(page)).toEqual([...many].sort());
+	});
 });
 
 const noTargets = async (res: Response) => {

@@ -60,6 +60,53 @@ describe("/rest/v1/targettypes", () => {
 		expect(unknown.status).toBe(404);
 	});
 
+	it("a failing create leaves none of its types or links behind", async () => {
+		const os = await dsTypeId(env, "DEFAULT", "os");
+		const existing = await createType();
+		const a = uniqueName("atomic");
+		const exists = async (name: string) =>
+			(await mgmtJson<Page<TargetType>>("GET", `/targettypes?q=name==${name}`, 200)).total;
+		// Unknown DS type on the second item: refused before anything is written.
+		const unknown = await mgmtFetch("POST", "/targettypes", {
+			body: [
+				{ name: a, compatibledistributionsettypes: [{ id: os }] },
+				{ name: uniqueName("atomic"), compatibledistributionsettypes: [{ id: 999999 }] },
+			],
+		});
+		expect(unknown.status).toBe(404);
+		expect(await exists(a)).toBe(0);
+		// Name clash on the second item: only the write batch detects it, after the first type and
+		// its links were inserted, so this checks the batch rolls them back.
+		const clash = await mgmtFetch("POST", "/targettypes", {
+			body: [
+				{ name: a, compatibledistributionsettypes: [{ id: os }] },
+				{ key: uniqueName("atomic"), name: existing.name },
+			],
+		});
+		expect(clash.status).toBe(409);
+		expect(await exists(a)).toBe(0);
+		// Afterwards the same type can be created, with exactly its own link.
+		const ok = await createType({ name: a, compatibledistributionsettypes: [{ id: os }] });
+		const compatible = await mgmtJson<{ id: number }[]>(
+			"GET",
+			`/targettypes/${ok.id}/compatibledistributionsettypes`,
+			200,
+		);
+		expect(compatible.map((d) => d.id)).toEqual([os]);
+	});
+
+	it("adding [valid, unknown] compatible DS types adds neither", async () => {
+		const t = await createType();
+		const app = await dsTypeId(env, "DEFAULT", "app");
+		const res = await mgmtFetch("POST", `/targettypes/${t.id}/compatibledistributionsettypes`, {
+			body: [{ id: app }, { id: 999999 }],
+		});
+		expect(res.status).toBe(404);
+		expect(
+			await mgmtJson("GET", `/targettypes/${t.id}/compatibledistributionsettypes`, 200),
+		).toEqual([]);
+	});
+
 	it("updates, adds/removes compatible types, searches and deletes", async () => {
 		const t = await createType();
 		expect(

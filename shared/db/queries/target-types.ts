@@ -1,9 +1,10 @@
 /** Target types and their compatible distribution-set types. hawkBit: TargetTypeManagement. */
 import { and, asc, count, eq, inArray, type SQL } from "drizzle-orm";
+import type { BatchItem } from "drizzle-orm/batch";
 import { DomainError, entityNotFound } from "../../errors";
 import type { Db } from "../client";
 import { distributionSetTypes, targets, targetTypeDsTypes, targetTypes } from "../schema";
-import { allOf, type Page, withConflict } from "./repository-common";
+import { allOf, chunks, type Page, withConflict } from "./repository-common";
 
 export type TargetTypeRow = typeof targetTypes.$inferSelect;
 export type DsTypeRow = typeof distributionSetTypes.$inferSelect;
@@ -73,11 +74,14 @@ export async function insertTargetTypes(
 		q.tenant,
 		q.items.flatMap((i) => i.dsTypeIds),
 	);
-	const created: TargetTypeRow[] = [];
 	const now = Date.now();
-	// Each type needs its id before its DS-type links: one insert per type, then the links in a batch.
-	await withConflict("Target type with that key or name already exists", async () => {
-		const inserts = q.items.map((t) =>
+	// Types and their links go in ONE batch (all-or-nothing). A new type's id is not known inside the
+	// batch, so each link statement finds it by its unique (tenant, key).
+	const stmts: BatchItem<"sqlite">[] = [];
+	const typeAt: number[] = [];
+	for (const t of q.items) {
+		typeAt.push(stmts.length);
+		stmts.push(
 			db
 				.insert(targetTypes)
 				.values({
@@ -93,27 +97,35 @@ export async function insertTargetTypes(
 				})
 				.returning(),
 		);
-		if (inserts.length === 0) {
-			return;
+		for (const ids of chunks([...new Set(t.dsTypeIds)], 90)) {
+			stmts.push(linkNewType(db, q.tenant, t.key, ids));
 		}
-		const results = await db.batch(inserts as [(typeof inserts)[0], ...typeof inserts]);
-		for (const r of results) {
-			created.push(r[0] as TargetTypeRow);
-		}
-	});
-	const links = created.flatMap((row, i) =>
-		[...new Set(q.items[i]?.dsTypeIds ?? [])].map((dsTypeId) => ({
-			targetTypeId: row.id,
-			dsTypeId,
-		})),
-	);
-	for (let i = 0; i < links.length; i += 45) {
-		await db
-			.insert(targetTypeDsTypes)
-			.values(links.slice(i, i + 45))
-			.onConflictDoNothing();
 	}
-	return created;
+	const [first, ...rest] = stmts;
+	if (!first) {
+		return [];
+	}
+	const results = await withConflict("Target type with that key or name already exists", () =>
+		db.batch([first, ...rest]),
+	);
+	return typeAt.map((i) => (results[i] as TargetTypeRow[])[0] as TargetTypeRow);
+}
+
+/** Links a type created earlier in the same batch (found by its unique key) to DS types. */
+function linkNewType(db: Db, tenant: string, key: string, dsTypeIds: number[]) {
+	return db.insert(targetTypeDsTypes).select(
+		db
+			.select({ targetTypeId: targetTypes.id, dsTypeId: distributionSetTypes.id })
+			.from(targetTypes)
+			.innerJoin(
+				distributionSetTypes,
+				and(
+					eq(distributionSetTypes.tenant, targetTypes.tenant),
+					inArray(distributionSetTypes.id, dsTypeIds),
+				),
+			)
+			.where(and(eq(targetTypes.tenant, tenant), eq(targetTypes.key, key))),
+	);
 }
 
 export async function updateTargetType(
@@ -178,16 +190,23 @@ export async function addCompatibleDsTypes(
 	await getTargetType(db, q);
 	await assertDsTypes(db, q.tenant, q.dsTypeIds);
 	const unique = [...new Set(q.dsTypeIds)];
-	for (let i = 0; i < unique.length; i += 45) {
-		await db
-			.insert(targetTypeDsTypes)
-			.values(unique.slice(i, i + 45).map((dsTypeId) => ({ targetTypeId: q.id, dsTypeId })))
-			.onConflictDoNothing();
-	}
-	await db
+	// Links and the type's audit fields in one batch, so a failure leaves none of them written.
+	await db.batch([
+		touchTargetType(db, q.id, q.by),
+		...chunks(unique, 45).map((ids) =>
+			db
+				.insert(targetTypeDsTypes)
+				.values(ids.map((dsTypeId) => ({ targetTypeId: q.id, dsTypeId })))
+				.onConflictDoNothing(),
+		),
+	]);
+}
+
+function touchTargetType(db: Db, id: number, by: string) {
+	return db
 		.update(targetTypes)
-		.set({ lastModifiedAt: Date.now(), lastModifiedBy: q.by })
-		.where(eq(targetTypes.id, q.id));
+		.set({ lastModifiedAt: Date.now(), lastModifiedBy: by })
+		.where(eq(targetTypes.id, id));
 }
 
 export async function removeCompatibleDsType(
@@ -195,13 +214,12 @@ export async function removeCompatibleDsType(
 	q: { tenant: string; id: number; dsTypeId: number; by: string },
 ) {
 	await getTargetType(db, q);
-	await db
-		.delete(targetTypeDsTypes)
-		.where(
-			and(eq(targetTypeDsTypes.targetTypeId, q.id), eq(targetTypeDsTypes.dsTypeId, q.dsTypeId)),
-		);
-	await db
-		.update(targetTypes)
-		.set({ lastModifiedAt: Date.now(), lastModifiedBy: q.by })
-		.where(eq(targetTypes.id, q.id));
+	await db.batch([
+		db
+			.delete(targetTypeDsTypes)
+			.where(
+				and(eq(targetTypeDsTypes.targetTypeId, q.id), eq(targetTypeDsTypes.dsTypeId, q.dsTypeId)),
+			),
+		touchTargetType(db, q.id, q.by),
+	]);
 }

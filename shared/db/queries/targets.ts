@@ -14,7 +14,7 @@ import {
 	targetTypes,
 } from "../schema";
 import { generateSecurityToken } from "./controller";
-import { allOf, isUniqueViolation, type Page } from "./repository-common";
+import { allOf, chunks, isUniqueViolation, type Page } from "./repository-common";
 
 export type TargetRow = typeof targets.$inferSelect;
 /** A target with its type's name (MgmtTarget shows both id and name). */
@@ -393,18 +393,20 @@ export async function setTargetGroup(
 	db: Db,
 	q: { tenant: string; targetIds: number[]; group: string | null; by: string },
 ): Promise<number> {
-	let changed = 0;
 	const now = Date.now();
-	for (let i = 0; i < q.targetIds.length; i += 90) {
-		const chunk = q.targetIds.slice(i, i + 90);
-		const rows = await db
+	// All chunks in one batch: a failing chunk leaves no target regrouped.
+	const [first, ...rest] = chunks(q.targetIds, 90).map((chunk) =>
+		db
 			.update(targets)
 			.set({ group: q.group, lastModifiedAt: now, lastModifiedBy: q.by })
 			.where(and(eq(targets.tenant, q.tenant), inArray(targets.id, chunk)))
-			.returning({ id: targets.id });
-		changed += rows.length;
+			.returning({ id: targets.id }),
+	);
+	if (!first) {
+		return 0;
 	}
-	return changed;
+	const results = await db.batch([first, ...rest]);
+	return results.reduce((n, rows) => n + rows.length, 0);
 }
 
 /**
