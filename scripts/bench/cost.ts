@@ -226,16 +226,22 @@ export async function benchCost(o: { devices: number }): Promise<string> {
 		await rollOut(fleet);
 		const links = new Map<string, string>();
 		rows.push(
-			await measure(fleet, "poll that finds the new action", o.devices, async () => {
-				await inParallel(fleet.devices, 8, async (d) => {
-					const body = await pollOnce(fleet, d);
-					const href = body._links?.deploymentBase?.href;
-					if (!href) {
-						throw new Error(`${d.controllerId} sees no deploymentBase`);
-					}
-					links.set(d.controllerId, href);
-				});
-			}),
+			await measure(
+				fleet,
+				"poll that finds the new action",
+				o.devices,
+				async () => {
+					await inParallel(fleet.devices, 8, async (d) => {
+						const body = await pollOnce(fleet, d);
+						const href = body._links?.deploymentBase?.href;
+						if (!href) {
+							throw new Error(`${d.controllerId} sees no deploymentBase`);
+						}
+						links.set(d.controllerId, href);
+					});
+				},
+				4_000,
+			),
 		);
 		const downloads = new Map<string, string>();
 		rows.push(

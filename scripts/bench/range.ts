@@ -134,6 +134,8 @@ const LABELS: Record<string, string> = {
 	nginx: "nginx from disk (sendfile)",
 };
 
+let socketErrors = 0;
+
 type Run = { mibPerS: number; rps: number; p99: number; cpuMsPerRequest: number; peakRss: number };
 
 async function measure(
@@ -146,7 +148,9 @@ async function measure(
 	const r = await runWrk(target.url, script, s);
 	const peakRss = stop();
 	const after = processUsage(target.pid);
-	if (r.non2xx > 0 || r.socketErrors > 0) {
+	socketErrors += r.socketErrors;
+	// A loaded machine may drop a connection now and then; a real error rate fails the run.
+	if (r.non2xx > 0 || r.socketErrors > r.requests / 1000) {
 		throw new Error(`${target.url}: ${r.non2xx} non-2xx answers, ${r.socketErrors} socket errors`);
 	}
 	return {
@@ -298,7 +302,7 @@ export async function benchRange(o: RangeBenchOptions): Promise<string> {
 			);
 		}
 		return [
-			`Settings: ${describeSettings(o)}, ${o.rounds} interleaved rounds, ${o.warmupS} s warm-up each, a ${o.fileMiB} MiB file of pseudo-random bytes; Updraft via its signed /dl link (bytes from the Cache API after the first read), nginx 1 worker process with sendfile.`,
+			`Settings: ${describeSettings(o)}, ${o.rounds} interleaved rounds, ${o.warmupS} s warm-up each, a ${o.fileMiB} MiB file of pseudo-random bytes; Updraft via its signed /dl link (bytes from the Cache API after the first read), nginx 1 worker process with sendfile. wrk socket errors over all measured runs: ${socketErrors}.`,
 			"",
 			...sections,
 		].join("\n");
