@@ -382,6 +382,22 @@ describe("GET /dl/{tenant}/{sha1}/{expires}/{signature}/{fileName}", () => {
 		expect(res.status).toBe(404);
 	});
 
+	it("answers 404 for bytes that are gone, and hawkBit's 500 body when they vanish mid-way", async () => {
+		const t = await givenAssignedTarget(env, { config: SIGNED });
+		const href = (await deploymentLinks(t)).download?.href ?? "";
+		forgetArtifactCacheMemo();
+		// HEAD reads the metadata (memoised in the isolate) but no bytes, so nothing is cached.
+		expect((await fetchWorker(href, { method: "HEAD" })).res.status).toBe(200);
+		await env.ARTIFACTS.delete(artifactKey(t.tenant, t.artifact.sha1));
+		const vanished = await fetchWorker(href);
+		expect(vanished.res.status).toBe(500);
+		expect(JSON.parse(new TextDecoder().decode(vanished.body))).toMatchObject({
+			errorCode: "hawkbit.server.error.artifact.loadFailed",
+		});
+		forgetArtifactCacheMemo();
+		expect((await fetchWorker(href)).res.status).toBe(404);
+	});
+
 	it("answers 404 without a DOWNLOAD_SIGNING_KEY, whatever the link", async () => {
 		const t = await givenAssignedTarget(env, { config: SIGNED });
 		const url = await signedUrl({ tenant: t.tenant, sha1: t.artifact.sha1, filename: "image.swu" });

@@ -12,6 +12,7 @@
  * and skipping its router and per-request set-up is measurable on small ranges (BENCHMARKS.md).
  */
 import { artifactKey } from "../../shared/artifacts/keys";
+import { codeToStatus, DomainError, exceptionInfo } from "../../shared/errors";
 import { type Background, openArtifactBytes } from "./artifact-cache";
 import { SIGNED_DOWNLOAD_PREFIX, verifyDownload } from "./download-signature";
 import { serveArtifact } from "./serve-artifact";
@@ -32,6 +33,27 @@ function decodeSegment(segment: string): string | undefined {
  * not of the `/dl/…` shape); the caller then hands it to the app, which answers 404.
  */
 export async function answerSignedDownload(
+	req: Request,
+	env: Env,
+	ctx: Background,
+): Promise<Response | undefined> {
+	try {
+		return await signedDownload(req, env, ctx);
+	} catch (err) {
+		// The app's onError, without the app: hawkBit's error body (e.g. artifact.loadFailed → 500).
+		if (err instanceof DomainError) {
+			return Response.json(exceptionInfo(err.code, err.message, err.info), {
+				status: codeToStatus(err.code),
+			});
+		}
+		console.error("signed download failed", { err });
+		return Response.json(exceptionInfo("repo.genericError", "Internal server error"), {
+			status: 500,
+		});
+	}
+}
+
+async function signedDownload(
 	req: Request,
 	env: Env,
 	ctx: Background,

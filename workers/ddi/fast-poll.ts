@@ -54,6 +54,15 @@ export async function answerIdlePoll(
 	env: Env,
 	ctx: Background,
 ): Promise<Response | undefined> {
+	try {
+		return await idlePoll(req, env, ctx);
+	} catch {
+		// Whatever failed (a binding, say) fails again in the app, which renders hawkBit's error body.
+		return undefined;
+	}
+}
+
+async function idlePoll(req: Request, env: Env, ctx: Background): Promise<Response | undefined> {
 	if (req.method !== "GET") {
 		return undefined;
 	}
