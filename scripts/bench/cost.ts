@@ -216,7 +216,8 @@ export async function benchCost(o: { devices: number }): Promise<string> {
 				async () => {
 					await inParallel(fleet.devices, 8, async (d) => {
 						n += 1;
-						await pollOnce(fleet, d, { "X-Forwarded-For": `10.9.${n >> 8}.${n & 255}` });
+						// Documentation range: only a header value, no traffic leaves loopback.
+						await pollOnce(fleet, d, { "X-Forwarded-For": `198.51.100.${n % 256}` });
 					});
 				},
 				4_000,

@@ -5,7 +5,7 @@
  * entry sits in KV (the state every later poll of a quiet fleet finds).
  */
 import { randomBytes } from "node:crypto";
-import { MgmtClient } from "../cli/mgmt-client";
+import { ApiError, MgmtClient } from "../cli/mgmt-client";
 import { applyMigrations, bundle, type RunningWorker, startWorker } from "./runtime";
 
 export const TENANT = "DEFAULT";
@@ -59,7 +59,12 @@ export async function fetchWithRetry(url: string, init?: RequestInit): Promise<R
 }
 
 /** Starts Updraft (plain or metered) with `count` registered devices. */
-export async function startUpdraft(o: { metered: boolean; count: number }): Promise<Fleet> {
+export async function startUpdraft(o: {
+	metered: boolean;
+	count: number;
+	/** Further tenant configuration keys. */
+	config?: Record<string, unknown>;
+}): Promise<Fleet> {
 	const script = o.metered
 		? bundle("wrangler.toml", "updraft-metered", "scripts/bench/workers/metered-entry.ts")
 		: bundle("wrangler.toml", "updraft");
@@ -84,20 +89,34 @@ export async function startUpdraft(o: { metered: boolean; count: number }): Prom
 		await client.put("/system/configs", {
 			"authentication.targettoken.enabled": true,
 			"download.signedUrls.enabled": true,
+			...o.config,
 		});
 		const devices: Device[] = Array.from({ length: o.count }, (_, i) => ({
 			controllerId: `bench-${String(i + 1).padStart(6, "0")}`,
 			token: randomBytes(16).toString("hex"),
 		}));
 		for (let i = 0; i < devices.length; i += 500) {
-			await client.post(
-				"/targets",
-				devices.slice(i, i + 500).map((d) => ({
-					controllerId: d.controllerId,
-					name: d.controllerId,
-					securityToken: d.token,
-				})),
-			);
+			const batch = devices.slice(i, i + 500).map((d) => ({
+				controllerId: d.controllerId,
+				name: d.controllerId,
+				securityToken: d.token,
+			}));
+			for (let attempt = 1; ; attempt++) {
+				try {
+					await client.post("/targets", batch);
+					break;
+				} catch (err) {
+					// A reused keep-alive connection the server had just closed: the batch may or may not
+					// have landed (it is one D1 batch, all or nothing); 409 on the retry means it had.
+					if (err instanceof ApiError && err.status === 409 && attempt > 1) {
+						break;
+					}
+					if (err instanceof ApiError || attempt >= 3) {
+						throw err;
+					}
+					await new Promise((r) => setTimeout(r, 300));
+				}
+			}
 		}
 		// First poll: registers the device (unknown → registered) and leaves its poll entry in KV.
 		await inParallel(devices, 8, async (d) => {

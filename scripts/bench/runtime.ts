@@ -31,6 +31,8 @@ const wranglerEntry = require.resolve("wrangler");
 // wrangler's own miniflare (the top-level one may be another major, pulled in by the vitest plugin).
 const miniflareModule = createRequire(wranglerEntry)("miniflare") as {
 	Miniflare: new (opts: Record<string, unknown>) => MiniflareInstance;
+	Log: new (level: number) => unknown;
+	LogLevel: { INFO: number };
 };
 const wranglerModule = require("wrangler") as {
 	unstable_getMiniflareWorkerOptions: (configPath: string) => {
@@ -50,7 +52,10 @@ export type D1Like = {
 	prepare(sql: string): { bind(...v: unknown[]): unknown };
 	batch(statements: unknown[]): Promise<unknown>;
 };
-export type KvLike = { put(key: string, value: string): Promise<void> };
+export type KvLike = {
+	put(key: string, value: string): Promise<void>;
+	get(key: string): Promise<string | null>;
+};
 export type R2Like = { put(key: string, value: Uint8Array): Promise<unknown> };
 
 export const BUILD_DIR = join(tmpdir(), "updraft-bench");
@@ -146,7 +151,8 @@ export async function startWorker(o: {
 		port,
 		// The inspector would slow every request down; nothing here uses it.
 		inspectorPort: undefined,
-		log: undefined,
+		// BENCH_LOG=1 shows the workers' console and errors (off while measuring).
+		log: process.env.BENCH_LOG ? new miniflareModule.Log(miniflareModule.LogLevel.INFO) : undefined,
 	});
 	const url = (await mf.ready).toString().replace(/\/$/, "");
 	const started = [...childWorkerdPids()].filter((p) => !before.has(p));

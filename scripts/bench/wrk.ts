@@ -35,8 +35,16 @@ function luaString(s: string): string {
 	return `"${s.replace(/\\/g, "\\\\").replace(/"/g, '\\"')}"`;
 }
 
-/** Writes the Lua script that cycles through `requests` (each thread starts at its own offset). */
-export function writeScript(name: string, requests: WrkRequest[]): string {
+/**
+ * Writes the Lua script that cycles through `requests` (each thread starts at its own offset).
+ * `newAddressEachRequest` adds an `X-Forwarded-For` from the documentation range 198.51.100.0/24 that
+ * changes with every request (only a header value: no traffic goes anywhere but loopback).
+ */
+export function writeScript(
+	name: string,
+	requests: WrkRequest[],
+	opts: { newAddressEachRequest?: boolean } = {},
+): string {
 	const rows = requests.map(
 		(r) =>
 			`{${luaString(r.path)}, {${Object.entries(r.headers)
@@ -56,10 +64,19 @@ end
 init = function(args)
   i = tonumber(offset) or 0
 end
+local n = 0
 request = function()
   i = i % #reqs + 1
   local r = reqs[i]
-  return wrk.format("GET", r[1], r[2])
+${
+	opts.newAddressEachRequest
+		? `  n = n + 1
+  local h = {}
+  for k, v in pairs(r[2]) do h[k] = v end
+  h["X-Forwarded-For"] = "198.51.100." .. (n % 256)
+  return wrk.format("GET", r[1], h)`
+		: `  return wrk.format("GET", r[1], r[2])`
+}
 end
 `;
 	const path = join(BUILD_DIR, `${name}.lua`);

@@ -2,9 +2,13 @@
  * Benchmark reference "floor": the least any real poll design pays. It checks the device's
  * `TargetToken` against one KV read (the SHA-256 of the token under `tok:{tenant}:{controllerId}`, as
  * Updraft keeps it) and answers constant JSON. No framework, no tenant configuration, no write-behind.
+ *
+ * With `KEY_MODE = "entry"` (min-poll-entry.toml) it reads Updraft's own poll entry JSON instead
+ * (`poll:{tenant}:{controllerId}`, copied from Updraft's KV by the benchmark) and compares its
+ * `tokenSha256`: the same floor, paying for the value Updraft actually stores.
  */
 
-type Env = { POLL_CACHE: KVNamespace };
+type Env = { POLL_CACHE: KVNamespace; KEY_MODE?: string };
 
 const BODY = JSON.stringify({ config: { polling: { sleep: "00:05:00" } } });
 const PREFIX = "TargetToken ";
@@ -24,8 +28,16 @@ export default {
 		if (parts.length !== 5 || !auth.startsWith(PREFIX)) {
 			return new Response(null, { status: 401 });
 		}
-		const expected = await env.POLL_CACHE.get(`tok:${tenant}:${controllerId}`);
-		if (expected === null || expected !== (await sha256Hex(auth.slice(PREFIX.length)))) {
+		const expected =
+			env.KEY_MODE === "entry"
+				? (
+						await env.POLL_CACHE.get<{ tokenSha256: string }>(
+							`poll:${tenant}:${controllerId}`,
+							"json",
+						)
+					)?.tokenSha256
+				: await env.POLL_CACHE.get(`tok:${tenant}:${controllerId}`);
+		if (!expected || expected !== (await sha256Hex(auth.slice(PREFIX.length)))) {
 			return new Response(null, { status: 401 });
 		}
 		return new Response(BODY, { headers: { "Content-Type": "application/json" } });
